@@ -1,0 +1,67 @@
+// Package auth decides who a request comes from.
+//
+// Permissive, the default, accepts every request, signed or not, the way a
+// local emulator should: the access key and region of a SigV4 signature are
+// read (never checked) so that pools land in the account and region the
+// client believes it uses.
+package auth
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/idpool/idpool/internal/caller"
+	"github.com/idpool/idpool/internal/model"
+)
+
+// Permissive accepts any request.
+type Permissive struct {
+	// DefaultAccount is the account of unsigned requests and of access
+	// keys that are not themselves a 12-digit account id.
+	DefaultAccount string
+}
+
+// Authenticate reads the access key and region from the request's
+// signature, if it has one, and checks nothing.
+func (p Permissive) Authenticate(r *http.Request, _ []byte, _ *model.Operation) (caller.Info, error) {
+	info := caller.Info{Account: p.DefaultAccount}
+	key, region, ok := CredentialScope(r)
+	if !ok {
+		return info, nil
+	}
+	info.AccessKeyID, info.Region, info.Signed = key, region, true
+	info.Account = AccountOf(key, p.DefaultAccount)
+	return info, nil
+}
+
+// AccountOf is the account an access key acts for: a key that is itself a
+// 12-digit number is that account (handy for tests that want several
+// accounts), any other key acts for def.
+func AccountOf(accessKeyID, def string) string {
+	if len(accessKeyID) == 12 && strings.Trim(accessKeyID, "0123456789") == "" {
+		return accessKeyID
+	}
+	return def
+}
+
+// CredentialScope returns the access key id and region of a request's SigV4
+// credential, from the Authorization header or the X-Amz-Credential query
+// parameter. ok is false when the request carries no readable credential.
+func CredentialScope(r *http.Request) (accessKeyID, region string, ok bool) {
+	var cred string
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "AWS4-HMAC-SHA256 ") {
+		for _, part := range strings.Split(strings.TrimPrefix(h, "AWS4-HMAC-SHA256 "), ",") {
+			if v, found := strings.CutPrefix(strings.TrimSpace(part), "Credential="); found {
+				cred = v
+				break
+			}
+		}
+	} else if q := r.URL.Query().Get("X-Amz-Credential"); q != "" {
+		cred = q
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 || parts[0] == "" || parts[2] == "" {
+		return "", "", false
+	}
+	return parts[0], parts[2], true
+}

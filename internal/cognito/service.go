@@ -1,0 +1,124 @@
+package cognito
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/idpool/idpool/internal/apierr"
+	"github.com/idpool/idpool/internal/caller"
+	"github.com/idpool/idpool/internal/store"
+)
+
+// Config holds the Service's dependencies and settings.
+type Config struct {
+	Store store.Store
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Rand is the source of ids; nil means crypto/rand. It must be safe
+	// for concurrent use.
+	Rand io.Reader
+	// DefaultRegion is the region of pools created by unsigned requests.
+	DefaultRegion string
+	// MaxPools is the number of pools an account may have in one region.
+	MaxPools int
+	Logger   *slog.Logger
+}
+
+// Service implements the Cognito Identity operations.
+type Service struct {
+	store         store.Store
+	now           func() time.Time
+	rand          io.Reader
+	defaultRegion string
+	maxPools      int
+	log           *slog.Logger
+}
+
+// DefaultMaxPools is AWS's quota of identity pools per account and region.
+const DefaultMaxPools = 1000
+
+// New returns a Service.
+func New(c Config) *Service {
+	s := &Service{
+		store:         c.Store,
+		now:           c.Clock,
+		rand:          c.Rand,
+		defaultRegion: c.DefaultRegion,
+		maxPools:      c.MaxPools,
+		log:           c.Logger,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.defaultRegion == "" {
+		s.defaultRegion = "us-east-1"
+	}
+	if s.maxPools <= 0 {
+		s.maxPools = DefaultMaxPools
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// newID returns "<region>:<lower-case uuid v4>", the form of pool and
+// identity ids.
+func (s *Service) newID(region string) (string, error) {
+	u, err := uuid.NewRandomFromReader(s.rand)
+	if err != nil {
+		return "", err
+	}
+	return region + ":" + u.String(), nil
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+// region is where a caller's new resources live: the region of its
+// signature's credential scope, or the default region for unsigned calls
+// (and for scopes naming no plausible region, which would not make a valid
+// pool id).
+func (s *Service) region(c caller.Info) string {
+	if c.Region != "" && regionPattern.MatchString(c.Region) {
+		return c.Region
+	}
+	return s.defaultRegion
+}
+
+func poolNotFound(id string) error {
+	return apierr.Errorf(apierr.ResourceNotFound, "IdentityPool '%s' not found.", id)
+}
+
+// ownedPool returns a pool that the caller may manage: it exists, belongs
+// to the caller's account and, for a signed call, lives in the signature's
+// region. Any other pool does not exist as far as the caller can tell.
+func (s *Service) ownedPool(ctx context.Context, r store.Reader, id string) (*store.Pool, error) {
+	p, err := r.GetPool(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, poolNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.owns(caller.From(ctx), p) {
+		return nil, poolNotFound(id)
+	}
+	return p, nil
+}
+
+func (s *Service) owns(c caller.Info, p *store.Pool) bool {
+	if p.Account != c.Account {
+		return false
+	}
+	return c.Region == "" || !regionPattern.MatchString(c.Region) || c.Region == p.Region
+}

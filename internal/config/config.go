@@ -1,0 +1,123 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Config is the configuration of `idpool serve`.
+type Config struct {
+	Listen         string // host:port to listen on
+	DataDir        string // directory of the embedded database
+	DefaultAccount string // account of unsigned requests and non-numeric access keys
+	DefaultRegion  string // region of unsigned requests
+	MaxPools       int    // identity pools per account and region
+	LogLevel       slog.Level
+	LogFormat      string // "text" or "json"
+}
+
+// Defaults.
+const (
+	DefaultListen   = "127.0.0.1:4591"
+	DefaultAccount  = "000000000000"
+	DefaultRegion   = "us-east-1"
+	DefaultMaxPools = 1000
+)
+
+// DefaultDataDir is where the database lives when neither --data-dir nor
+// IDPOOL_DATA_DIR says: $XDG_DATA_HOME/idpool, else ~/.local/share/idpool,
+// else ./idpool-data when there is no home directory.
+func DefaultDataDir(getenv func(string) string) string {
+	if x := getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "idpool")
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".local", "share", "idpool")
+	}
+	return "idpool-data"
+}
+
+// setting is one option: its flag, its environment variable and its
+// default, all in one place so the help text lists them together.
+type setting struct {
+	flag, env, def, usage string
+	dst                   *string
+}
+
+// Load reads the serve command's flags from args, with environment
+// variables (IDPOOL_*) as defaults for flags not given. It reports every
+// invalid setting at once.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	var raw struct{ listen, dataDir, account, region, maxPools, logLevel, logFormat string }
+	settings := []setting{
+		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
+		{"data-dir", "IDPOOL_DATA_DIR", DefaultDataDir(getenv), "directory that holds the database", &raw.dataDir},
+		{"default-account", "IDPOOL_DEFAULT_ACCOUNT", DefaultAccount, "account of unsigned requests and of access keys that are not a 12-digit account id", &raw.account},
+		{"default-region", "IDPOOL_DEFAULT_REGION", DefaultRegion, "region of unsigned requests", &raw.region},
+		{"max-pools", "IDPOOL_MAX_POOLS", strconv.Itoa(DefaultMaxPools), "identity pools allowed per account and region", &raw.maxPools},
+		{"log-level", "IDPOOL_LOG_LEVEL", "info", "debug, info, warn or error", &raw.logLevel},
+		{"log-format", "IDPOOL_LOG_FORMAT", "text", "text or json", &raw.logFormat},
+	}
+	fs := flag.NewFlagSet("idpool serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+
+	c := &Config{Listen: raw.listen, DataDir: raw.dataDir, DefaultAccount: raw.account, DefaultRegion: raw.region, LogFormat: raw.logFormat}
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Listen, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if !regexp.MustCompile(`^\d{12}$`).MatchString(c.DefaultAccount) {
+		errs = append(errs, fmt.Errorf("--default-account %q: must be 12 digits", c.DefaultAccount))
+	}
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`).MatchString(c.DefaultRegion) {
+		errs = append(errs, fmt.Errorf("--default-region %q: must look like a region name, e.g. us-east-1", c.DefaultRegion))
+	}
+	n, err := strconv.Atoi(raw.maxPools)
+	if err != nil || n < 1 {
+		errs = append(errs, fmt.Errorf("--max-pools %q: must be a positive integer", raw.maxPools))
+	}
+	c.MaxPools = n
+	if err := c.LogLevel.UnmarshalText([]byte(raw.logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level %q: must be debug, info, warn or error", raw.logLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: must be text or json", c.LogFormat))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// Logger returns the logger the configuration asks for, writing to w.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

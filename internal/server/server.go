@@ -1,0 +1,244 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/idpool/idpool/internal/apierr"
+	"github.com/idpool/idpool/internal/auth"
+	"github.com/idpool/idpool/internal/awsjson"
+	"github.com/idpool/idpool/internal/cognito"
+	"github.com/idpool/idpool/internal/model"
+	"github.com/idpool/idpool/internal/store"
+)
+
+// Options configures a Server.
+type Options struct {
+	Store store.Store
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Rand is the source of ids and request ids; nil means crypto/rand.
+	// It must be safe for concurrent use.
+	Rand   io.Reader
+	Logger *slog.Logger
+
+	DefaultAccount string // account of unsigned requests; "000000000000" if empty
+	DefaultRegion  string // region of unsigned requests; "us-east-1" if empty
+	MaxPools       int    // pools per account and region; cognito.DefaultMaxPools if 0
+	MaxBodyBytes   int64  // awsjson.DefaultMaxBodyBytes if 0
+}
+
+// DefaultAccount is the account of requests whose access key names none.
+const DefaultAccount = "000000000000"
+
+// Server is the idpool HTTP server: the Cognito Identity API and the
+// endpoints around it, behind shared middleware.
+type Server struct {
+	handler http.Handler
+	log     *slog.Logger
+	now     func() time.Time
+	rand    io.Reader
+}
+
+// New builds a Server from its options.
+func New(o Options) (*Server, error) {
+	if o.Store == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DefaultAccount == "" {
+		o.DefaultAccount = DefaultAccount
+	}
+	m, err := model.Load()
+	if err != nil {
+		return nil, err
+	}
+	api := awsjson.New(awsjson.Options{
+		Model:         m,
+		Authenticator: auth.Permissive{DefaultAccount: o.DefaultAccount},
+		Logger:        o.Logger,
+		MaxBodyBytes:  o.MaxBodyBytes,
+	})
+	svc := cognito.New(cognito.Config{
+		Store:         o.Store,
+		Clock:         o.Clock,
+		Rand:          o.Rand,
+		DefaultRegion: o.DefaultRegion,
+		MaxPools:      o.MaxPools,
+		Logger:        o.Logger,
+	})
+	register(api, svc)
+
+	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.health)
+	mux.Handle("/", api)
+	s.handler = s.middleware(mux)
+	return s, nil
+}
+
+// register mounts the operations that are built.
+func register(h *awsjson.Handler, s *cognito.Service) {
+	awsjson.Register(h, "CreateIdentityPool", s.CreateIdentityPool)
+	awsjson.Register(h, "DescribeIdentityPool", s.DescribeIdentityPool)
+	awsjson.Register(h, "UpdateIdentityPool", s.UpdateIdentityPool)
+	awsjson.Register(h, "DeleteIdentityPool", s.DeleteIdentityPool)
+	awsjson.Register(h, "ListIdentityPools", s.ListIdentityPools)
+	awsjson.Register(h, "SetIdentityPoolRoles", s.SetIdentityPoolRoles)
+	awsjson.Register(h, "GetIdentityPoolRoles", s.GetIdentityPoolRoles)
+	awsjson.Register(h, "SetPrincipalTagAttributeMap", s.SetPrincipalTagAttributeMap)
+	awsjson.Register(h, "GetPrincipalTagAttributeMap", s.GetPrincipalTagAttributeMap)
+	awsjson.Register(h, "TagResource", s.TagResource)
+	awsjson.Register(h, "UntagResource", s.UntagResource)
+	awsjson.Register(h, "ListTagsForResource", s.ListTagsForResource)
+}
+
+// Handler returns the server's HTTP handler, middleware included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"status":"ok"}`)
+}
+
+// ShutdownTimeout bounds how long Serve waits for in-flight requests once
+// its context is done.
+const ShutdownTimeout = 30 * time.Second
+
+// Serve serves on ln until ctx is done, then stops accepting connections
+// and lets in-flight requests finish (up to ShutdownTimeout).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// exposed are the response headers browsers may show to scripts.
+const exposed = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+
+// allowedHeaders answers a preflight that lists no headers: what the SDKs
+// and Amplify send.
+const allowedHeaders = "content-type,x-amz-target,x-amz-user-agent,x-amz-date,authorization," +
+	"x-amz-security-token,x-amz-content-sha256,amz-sdk-invocation-id,amz-sdk-request,cache-control"
+
+// middleware wraps every request: request id, Date and CORS headers,
+// preflight answers, panic recovery and the access log.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		id := s.requestID()
+		hdr := w.Header()
+		hdr.Set("x-amzn-RequestId", id)
+		hdr.Set("Date", start.UTC().Format(http.TimeFormat))
+		hdr.Set("Access-Control-Allow-Origin", "*")
+		hdr.Set("Access-Control-Expose-Headers", exposed)
+
+		if r.Method == http.MethodOptions {
+			preflight(w, r)
+			return
+		}
+		var outcome awsjson.Outcome
+		ctx := awsjson.WithOutcome(awsjson.WithRequestID(r.Context(), id), &outcome)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(ctx, "panic serving request", "request_id", id, "op", outcome.Operation, "panic", v)
+				if !rec.wrote {
+					awsjson.WriteError(rec, apierr.New(apierr.InternalError, "An internal error occurred. Please try again."), http.StatusInternalServerError)
+				}
+				outcome.Code = apierr.InternalError
+			}
+			s.log.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String("request_id", id),
+				slog.String("method", r.Method),
+				slog.String("op", outcome.Operation),
+				slog.Int("status", rec.status),
+				slog.String("error", string(outcome.Code)),
+				slog.Duration("duration", s.now().Sub(start)),
+			)
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+func (s *Server) requestID() string {
+	u, err := uuid.NewRandomFromReader(s.rand)
+	if err != nil {
+		return uuid.NewString()
+	}
+	return u.String()
+}
+
+// preflight answers a CORS preflight on any path (protocol.md §8).
+func preflight(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	if h := r.Header.Get("Access-Control-Request-Headers"); h != "" {
+		hdr.Set("Access-Control-Allow-Headers", h)
+	} else {
+		hdr.Set("Access-Control-Allow-Headers", allowedHeaders)
+	}
+	hdr.Set("Access-Control-Max-Age", "172800")
+	hdr.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}

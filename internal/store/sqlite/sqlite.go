@@ -1,0 +1,308 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idpool/idpool/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the embedded SQLite backend.
+type Store struct {
+	w *sql.DB // the one writing connection: SQLite has a single writer
+	r *sql.DB // a pool of read-only connections (WAL lets them run beside the writer)
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn := func(extra string) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		// FULL: a commit is on disk before Update returns, so nothing
+		// acknowledged is lost even when the machine loses power.
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "foreign_keys(ON)")
+		if extra != "" {
+			q.Add("_pragma", extra)
+		}
+		q.Set("_txlock", "immediate")
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
+	r.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
+	return &Store{w: w, r: r}, nil
+}
+
+// migrate applies, in order and one transaction each, the embedded
+// migrations the database has not seen yet.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_ns INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: name must start with its number", name)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := applyMigration(ctx, db, v, string(body)); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, version int, body string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_ns) VALUES (?, ?)`, version, time.Now().UnixNano()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Update runs fn in an immediate (write-locked) transaction.
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	if err := fn(&tx{q: sqlTx}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader implements store.Reader on any querier.
+type reader struct{ q querier }
+
+type tx struct {
+	q querier
+}
+
+func (t *tx) GetPool(ctx context.Context, id string) (*store.Pool, error) {
+	return reader(*t).GetPool(ctx, id)
+}
+
+func (t *tx) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
+	return reader(*t).ListPools(ctx, account, region, after, limit)
+}
+
+func (t *tx) CountPools(ctx context.Context, account, region string) (int, error) {
+	return reader(*t).CountPools(ctx, account, region)
+}
+
+// GetPool implements store.Reader outside a transaction.
+func (s *Store) GetPool(ctx context.Context, id string) (*store.Pool, error) {
+	return reader{s.r}.GetPool(ctx, id)
+}
+
+// ListPools implements store.Reader outside a transaction.
+func (s *Store) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
+	return reader{s.r}.ListPools(ctx, account, region, after, limit)
+}
+
+// CountPools implements store.Reader outside a transaction.
+func (s *Store) CountPools(ctx context.Context, account, region string) (int, error) {
+	return reader{s.r}.CountPools(ctx, account, region)
+}
+
+const poolColumns = `id, account, region, created_ns, updated_ns, version, config`
+
+func scanPool(sc interface{ Scan(...any) error }) (*store.Pool, error) {
+	var (
+		p                store.Pool
+		created, updated int64
+		config           []byte
+	)
+	if err := sc.Scan(&p.ID, &p.Account, &p.Region, &created, &updated, &p.Version, &config); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = time.Unix(0, created).UTC()
+	p.UpdatedAt = time.Unix(0, updated).UTC()
+	if err := store.UnmarshalPoolConfig(config, &p); err != nil {
+		return nil, fmt.Errorf("sqlite: pool %s: corrupt configuration: %w", p.ID, err)
+	}
+	return &p, nil
+}
+
+func (r reader) GetPool(ctx context.Context, id string) (*store.Pool, error) {
+	p, err := scanPool(r.q.QueryRowContext(ctx, `SELECT `+poolColumns+` FROM pools WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get pool: %w", err)
+	}
+	return p, nil
+}
+
+func (r reader) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
+	var (
+		where = []string{"account = ?"}
+		args  = []any{account}
+	)
+	if region != "" {
+		where = append(where, "region = ?")
+		args = append(args, region)
+	}
+	if after != nil {
+		where = append(where, "(created_ns, id) > (?, ?)")
+		args = append(args, after.CreatedAt.UnixNano(), after.ID)
+	}
+	args = append(args, limit)
+	rows, err := r.q.QueryContext(ctx, `SELECT `+poolColumns+` FROM pools WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY created_ns, id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list pools: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Pool
+	for rows.Next() {
+		p, err := scanPool(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list pools: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list pools: %w", err)
+	}
+	return out, nil
+}
+
+func (r reader) CountPools(ctx context.Context, account, region string) (int, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT count(*) FROM pools WHERE account = ? AND region = ?`, account, region).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count pools: %w", err)
+	}
+	return n, nil
+}
+
+func (t *tx) InsertPool(ctx context.Context, p *store.Pool) error {
+	config, err := store.MarshalPoolConfig(p)
+	if err != nil {
+		return err
+	}
+	p.Version = 1
+	res, err := t.q.ExecContext(ctx, `INSERT INTO pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`,
+		p.ID, p.Account, p.Region, p.CreatedAt.UnixNano(), p.UpdatedAt.UnixNano(), p.Version, config)
+	if err != nil {
+		return fmt.Errorf("sqlite: insert pool: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrExists
+	}
+	return nil
+}
+
+func (t *tx) UpdatePool(ctx context.Context, p *store.Pool) error {
+	config, err := store.MarshalPoolConfig(p)
+	if err != nil {
+		return err
+	}
+	res, err := t.q.ExecContext(ctx, `UPDATE pools SET updated_ns = ?, version = version + 1, config = ?
+		WHERE id = ? AND version = ?`, p.UpdatedAt.UnixNano(), config, p.ID, p.Version)
+	if err != nil {
+		return fmt.Errorf("sqlite: update pool: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := reader(*t).GetPool(ctx, p.ID); err != nil {
+			return err
+		}
+		return store.ErrConflict
+	}
+	p.Version++
+	return nil
+}
+
+func (t *tx) DeletePool(ctx context.Context, id string) error {
+	res, err := t.q.ExecContext(ctx, `DELETE FROM pools WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete pool: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
