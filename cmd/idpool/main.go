@@ -1,8 +1,10 @@
 // Command idpool is a server that speaks the Amazon Cognito Identity
 // (identity pools) API.
 //
-//	idpool serve [flags]   run the server (idpool serve -h lists the flags)
-//	idpool version         print the version
+//	idpool serve [flags]        run the server (idpool serve -h lists the flags)
+//	idpool keys rotate [flags]  rotate the token signing keys (same flags as serve)
+//	idpool keys list [flags]    list the signing keys
+//	idpool version              print the version
 package main
 
 import (
@@ -11,16 +13,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/idpool/idpool/internal/config"
+	"github.com/idpool/idpool/internal/seal"
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,8 +39,10 @@ func main() {
 const usage = `usage: idpool <command> [flags]
 
 commands:
-  serve     run the Cognito Identity server (idpool serve -h for its flags)
-  version   print the version
+  serve         run the Cognito Identity server (idpool serve -h for its flags)
+  keys rotate   rotate the token signing keys (takes the flags of serve)
+  keys list     list the token signing keys
+  version       print the version
 `
 
 // run is main without the exit, so that the only os.Exit stays in main.
@@ -46,6 +54,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch args[0] {
 	case "serve":
 		if err := serve(args[1:], getenv, stderr); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(stderr, "idpool:", err)
+			return 1
+		}
+		return 0
+	case "keys":
+		if err := keys(args[1:], getenv, stdout, stderr); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return 0
 			}
@@ -84,11 +101,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	dbPath := filepath.Join(cfg.DataDir, "idpool.db")
-	st, err := sqlite.Open(ctx, dbPath)
+	st, secrets, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -100,6 +113,8 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		DefaultAccount: cfg.DefaultAccount,
 		DefaultRegion:  cfg.DefaultRegion,
 		MaxPools:       cfg.MaxPools,
+		IssuerURL:      cfg.Issuer,
+		Secrets:        secrets,
 	})
 	if err != nil {
 		return err
@@ -108,10 +123,129 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("idpool listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "version", versionString())
+	log.Info("idpool listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "issuer", cfg.Issuer, "version", versionString())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
 	log.Info("idpool stopped: in-flight requests finished, closing the database")
 	return st.Close()
+}
+
+// open opens the store in the data directory and reads the server secrets.
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlite.Store, [][]byte, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data directory: %w", err)
+	}
+	secrets, err := loadSecrets(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "idpool.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, secrets, nil
+}
+
+// loadSecrets reads the server secrets from --secret-file, else from
+// IDPOOL_SECRET, else from <data-dir>/secret, which is generated (mode
+// 0600) on first start. Replicas sharing a database must share the secret.
+func loadSecrets(cfg *config.Config, log *slog.Logger) ([][]byte, error) {
+	switch {
+	case cfg.SecretFile != "":
+		text, err := os.ReadFile(cfg.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("secret file: %w", err)
+		}
+		s, err := seal.ParseSecrets(string(text))
+		if err != nil {
+			return nil, fmt.Errorf("secret file %s: %w", cfg.SecretFile, err)
+		}
+		return s, nil
+	case cfg.Secret != "":
+		s, err := seal.ParseSecrets(cfg.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("IDPOOL_SECRET: %w", err)
+		}
+		return s, nil
+	}
+	path := filepath.Join(cfg.DataDir, "secret")
+	text, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		secret, err := seal.NewSecret()
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = fmt.Fprintln(f, secret)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("writing a new server secret: %w", err)
+		}
+		if err == nil {
+			log.Info("generated a server secret", "path", path)
+		}
+		text, err = os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("secret: %w", err)
+	}
+	s, err := seal.ParseSecrets(string(text))
+	if err != nil {
+		return nil, fmt.Errorf("secret file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// keys runs `idpool keys rotate|list` against the database directly; the
+// servers sharing it pick the change up within a refresh interval.
+func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
+		return errors.New("usage: idpool keys rotate|list [flags of serve]")
+	}
+	cfg, err := config.Load(args[1:], getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger(stderr)
+	ctx := context.Background()
+	st, secrets, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ring, err := tokens.NewKeyRing(tokens.KeyRingOptions{Store: st, Secrets: secrets, KIDPrefix: cfg.DefaultRegion, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := ring.Load(ctx); err != nil {
+		return err
+	}
+	if args[0] == "rotate" {
+		id, err := ring.Rotate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new signing key %s: published now, signing in %s; the previous key signs until then and stays published for %s\n",
+			id, tokens.Propagation, tokens.MaxTokenLifetime)
+		return nil
+	}
+	stored, err := st.ListSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range stored {
+		state := "active"
+		if k.RetiresAt != nil {
+			state = "retires " + k.RetiresAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(stdout, "%s\tcreated %s\t%s\n", k.ID, k.CreatedAt.Format(time.RFC3339), state)
+	}
+	return nil
 }

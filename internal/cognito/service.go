@@ -13,7 +13,9 @@ import (
 
 	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/caller"
+	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 // Config holds the Service's dependencies and settings.
@@ -29,6 +31,10 @@ type Config struct {
 	// MaxPools is the number of pools an account may have in one region.
 	MaxPools int
 	Logger   *slog.Logger
+	// Verifier checks login tokens; nil means federation.Trust.
+	Verifier federation.Verifier
+	// Issuer signs idpool's OpenID tokens.
+	Issuer *tokens.Issuer
 }
 
 // Service implements the Cognito Identity operations.
@@ -39,6 +45,8 @@ type Service struct {
 	defaultRegion string
 	maxPools      int
 	log           *slog.Logger
+	verifier      federation.Verifier
+	issuer        *tokens.Issuer
 }
 
 // DefaultMaxPools is AWS's quota of identity pools per account and region.
@@ -53,6 +61,8 @@ func New(c Config) *Service {
 		defaultRegion: c.DefaultRegion,
 		maxPools:      c.MaxPools,
 		log:           c.Logger,
+		verifier:      c.Verifier,
+		issuer:        c.Issuer,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -68,6 +78,9 @@ func New(c Config) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.verifier == nil {
+		s.verifier = federation.Trust{Now: s.now}
 	}
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -22,6 +23,13 @@ type Config struct {
 	MaxPools       int    // identity pools per account and region
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
+	// Issuer is the iss of issued tokens; by default the server's own URL.
+	Issuer string
+	// SecretFile holds the server secrets; "" means IDPOOL_SECRET, else a
+	// secret generated into the data directory.
+	SecretFile string
+	// Secret is IDPOOL_SECRET: base64 secrets separated by commas.
+	Secret string
 }
 
 // Defaults.
@@ -56,7 +64,9 @@ type setting struct {
 // variables (IDPOOL_*) as defaults for flags not given. It reports every
 // invalid setting at once.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
-	var raw struct{ listen, dataDir, account, region, maxPools, logLevel, logFormat string }
+	var raw struct {
+		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile string
+	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
 		{"data-dir", "IDPOOL_DATA_DIR", DefaultDataDir(getenv), "directory that holds the database", &raw.dataDir},
@@ -65,6 +75,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		{"max-pools", "IDPOOL_MAX_POOLS", strconv.Itoa(DefaultMaxPools), "identity pools allowed per account and region", &raw.maxPools},
 		{"log-level", "IDPOOL_LOG_LEVEL", "info", "debug, info, warn or error", &raw.logLevel},
 		{"log-format", "IDPOOL_LOG_FORMAT", "text", "text or json", &raw.logFormat},
+		{"issuer", "IDPOOL_ISSUER", "", "issuer URL of the OpenID tokens (default: http://<listen address>)", &raw.issuer},
+		{"secret-file", "IDPOOL_SECRET_FILE", "", "file of base64 server secrets, one per line, the first in use " +
+			"(default: env IDPOOL_SECRET, else <data-dir>/secret, generated on first start)", &raw.secretFile},
 	}
 	fs := flag.NewFlagSet("idpool serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -81,9 +94,17 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-
-	c := &Config{Listen: raw.listen, DataDir: raw.dataDir, DefaultAccount: raw.account, DefaultRegion: raw.region, LogFormat: raw.logFormat}
 	var errs []error
+
+	c := &Config{
+		Listen: raw.listen, DataDir: raw.dataDir, DefaultAccount: raw.account, DefaultRegion: raw.region,
+		LogFormat: raw.logFormat, Issuer: strings.TrimSuffix(raw.issuer, "/"), SecretFile: raw.secretFile, Secret: getenv("IDPOOL_SECRET"),
+	}
+	if c.Issuer == "" {
+		c.Issuer = defaultIssuer(c.Listen)
+	} else if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("--issuer %q: must be an http or https URL", raw.issuer))
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Listen, err))
 	}
@@ -120,4 +141,17 @@ func (c *Config) Logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// defaultIssuer is the server's own URL: http://<listen address>, with a
+// wildcard host replaced by 127.0.0.1.
+func defaultIssuer(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -17,8 +17,10 @@ import (
 	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/awsjson"
 	"github.com/idpool/idpool/internal/cognito"
+	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/model"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 // Options configures a Server.
@@ -35,7 +37,21 @@ type Options struct {
 	DefaultRegion  string // region of unsigned requests; "us-east-1" if empty
 	MaxPools       int    // pools per account and region; cognito.DefaultMaxPools if 0
 	MaxBodyBytes   int64  // awsjson.DefaultMaxBodyBytes if 0
+
+	// IssuerURL is the iss of issued tokens and the base of the discovery
+	// document; it should be the URL clients reach the server at.
+	IssuerURL string
+	// Secrets seal the signing keys and session tokens; the first one
+	// seals. Nil means InsecureDevelopmentSecret, for tests only.
+	Secrets [][]byte
+	// Verifier checks login tokens; nil means federation.Trust.
+	Verifier federation.Verifier
 }
+
+// InsecureDevelopmentSecret is the server secret of a Server built without
+// one. It is public: anyone can open what it seals. The idpool command
+// never uses it (it generates a secret into the data directory).
+var InsecureDevelopmentSecret = []byte("idpool insecure development secret, never use it")
 
 // DefaultAccount is the account of requests whose access key names none.
 const DefaultAccount = "000000000000"
@@ -47,6 +63,8 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	rand    io.Reader
+	ring    *tokens.KeyRing
+	issuer  *tokens.Issuer
 }
 
 // New builds a Server from its options.
@@ -66,6 +84,26 @@ func New(o Options) (*Server, error) {
 	if o.DefaultAccount == "" {
 		o.DefaultAccount = DefaultAccount
 	}
+	if o.DefaultRegion == "" {
+		o.DefaultRegion = "us-east-1"
+	}
+	if o.IssuerURL == "" {
+		o.IssuerURL = "http://127.0.0.1:4591"
+	}
+	if len(o.Secrets) == 0 {
+		o.Logger.Warn("no server secret configured: using the public development secret; do not use this server for anything real")
+		o.Secrets = [][]byte{InsecureDevelopmentSecret}
+	}
+	ring, err := tokens.NewKeyRing(tokens.KeyRingOptions{
+		Store: o.Store, Secrets: o.Secrets, Clock: o.Clock, Rand: o.Rand, KIDPrefix: o.DefaultRegion, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := ring.Load(context.Background()); err != nil {
+		return nil, err
+	}
+	issuer := tokens.NewIssuer(o.IssuerURL, ring, o.Clock)
 	m, err := model.Load()
 	if err != nil {
 		return nil, err
@@ -83,12 +121,15 @@ func New(o Options) (*Server, error) {
 		DefaultRegion: o.DefaultRegion,
 		MaxPools:      o.MaxPools,
 		Logger:        o.Logger,
+		Verifier:      o.Verifier,
+		Issuer:        issuer,
 	})
 	register(api, svc)
 
-	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand}
+	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand, ring: ring, issuer: issuer}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
+	issuer.Mount(mux)
 	mux.Handle("/", api)
 	s.handler = s.middleware(mux)
 	return s, nil
@@ -108,7 +149,24 @@ func register(h *awsjson.Handler, s *cognito.Service) {
 	awsjson.Register(h, "TagResource", s.TagResource)
 	awsjson.Register(h, "UntagResource", s.UntagResource)
 	awsjson.Register(h, "ListTagsForResource", s.ListTagsForResource)
+
+	awsjson.Register(h, "GetId", s.GetId)
+	awsjson.Register(h, "GetOpenIdToken", s.GetOpenIdToken)
+	awsjson.Register(h, "GetOpenIdTokenForDeveloperIdentity", s.GetOpenIdTokenForDeveloperIdentity)
+	awsjson.Register(h, "DescribeIdentity", s.DescribeIdentity)
+	awsjson.Register(h, "ListIdentities", s.ListIdentities)
+	awsjson.Register(h, "DeleteIdentities", s.DeleteIdentities)
+	awsjson.Register(h, "UnlinkIdentity", s.UnlinkIdentity)
+	awsjson.Register(h, "LookupDeveloperIdentity", s.LookupDeveloperIdentity)
+	awsjson.Register(h, "MergeDeveloperIdentities", s.MergeDeveloperIdentities)
+	awsjson.Register(h, "UnlinkDeveloperIdentity", s.UnlinkDeveloperIdentity)
 }
+
+// KeyRing returns the server's signing keys (for `idpool keys` and tests).
+func (s *Server) KeyRing() *tokens.KeyRing { return s.ring }
+
+// Issuer returns the server's token issuer.
+func (s *Server) Issuer() *tokens.Issuer { return s.issuer }
 
 // Handler returns the server's HTTP handler, middleware included.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -134,6 +192,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	ringCtx, stopRing := context.WithCancel(ctx)
+	defer stopRing()
+	go s.ring.Run(ringCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

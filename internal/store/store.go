@@ -87,6 +87,45 @@ type PoolCursor struct {
 	ID        string
 }
 
+// Identity is one identity of a pool with the logins linked to it.
+type Identity struct {
+	ID        string // "<region>:<uuid>"
+	PoolID    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Disabled identities answer "forbidden"; they hold no logins.
+	Disabled bool
+	// Logins are sorted by provider, then subject.
+	Logins []Login
+}
+
+// Login links one user of a provider to an identity. For a developer
+// provider, Subject is the developer user identifier.
+type Login struct {
+	PoolID     string
+	Provider   string // the Logins key, e.g. graph.facebook.com
+	Subject    string // the provider's user id
+	IdentityID string
+}
+
+// IdentityCursor is a position in the listing order of a pool's
+// identities: creation time, then id.
+type IdentityCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// SigningKey is one key of the OpenID token signer.
+type SigningKey struct {
+	ID        string // the JWS kid
+	Sealed    []byte // the private key (PKCS #8 DER), sealed with the server secret
+	CreatedAt time.Time
+	// RetiresAt is when the key stops signing; nil while it has not been
+	// rotated out. A retired key stays published until the tokens it
+	// signed have expired.
+	RetiresAt *time.Time
+}
+
 // Reader holds the queries that can run inside or outside a transaction.
 type Reader interface {
 	// GetPool returns the pool with the given id, or ErrNotFound.
@@ -97,6 +136,19 @@ type Reader interface {
 	ListPools(ctx context.Context, account, region string, after *PoolCursor, limit int) ([]*Pool, error)
 	// CountPools returns how many pools the account has in the region.
 	CountPools(ctx context.Context, account, region string) (int, error)
+
+	// GetIdentity returns the identity with its logins, or ErrNotFound.
+	GetIdentity(ctx context.Context, id string) (*Identity, error)
+	// ListIdentities returns up to limit identities of the pool, with their
+	// logins, ordered by creation time then id, starting after the cursor;
+	// hideDisabled leaves disabled identities out.
+	ListIdentities(ctx context.Context, poolID string, after *IdentityCursor, limit int, hideDisabled bool) ([]*Identity, error)
+	// FindLogin returns the id of the identity a login is linked to, or
+	// ErrNotFound.
+	FindLogin(ctx context.Context, poolID, provider, subject string) (string, error)
+
+	// ListSigningKeys returns every signing key, oldest first.
+	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
 }
 
 // Tx is a read-write transaction. Its writes become visible to others, all
@@ -113,6 +165,33 @@ type Tx interface {
 	// DeletePool removes the pool and everything under it. ErrNotFound if
 	// there is no such pool.
 	DeletePool(ctx context.Context, id string) error
+
+	// InsertIdentity stores a new identity and its logins. ErrExists if
+	// the id or any of the logins is taken; ErrNotFound if the pool is
+	// gone.
+	InsertIdentity(ctx context.Context, id *Identity) error
+	// UpdateIdentity stores the identity's Disabled flag and UpdatedAt
+	// (not its logins). ErrNotFound if it is gone.
+	UpdateIdentity(ctx context.Context, id *Identity) error
+	// DeleteIdentity removes the identity and its logins. ErrNotFound if it
+	// is gone.
+	DeleteIdentity(ctx context.Context, id string) error
+	// LinkLogin links a login that is not linked yet. ErrExists if it is
+	// linked (to any identity); ErrNotFound if the identity is gone.
+	LinkLogin(ctx context.Context, l Login) error
+	// RelinkLogin moves a linked login to l.IdentityID. ErrNotFound if the
+	// login is not linked or the identity is gone.
+	RelinkLogin(ctx context.Context, l Login) error
+	// UnlinkLogin removes a login. ErrNotFound if it is not linked.
+	UnlinkLogin(ctx context.Context, poolID, provider, subject string) error
+
+	// InsertSigningKey stores a new key. ErrExists if the id is taken.
+	InsertSigningKey(ctx context.Context, k *SigningKey) error
+	// RetireSigningKey sets the key's RetiresAt if it has none yet.
+	// ErrConflict if it was already retired, ErrNotFound if it is gone.
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
+	// DeleteSigningKey removes a key. ErrNotFound if it is gone.
+	DeleteSigningKey(ctx context.Context, id string) error
 }
 
 // Store is the durable state of idpool. Every method is safe for concurrent

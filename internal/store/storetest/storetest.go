@@ -20,10 +20,7 @@ type NewStore func(t *testing.T) store.Store
 
 // Run runs the whole suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	tests := []namedTest{
 		{"PoolRoundTrip", testPoolRoundTrip},
 		{"PoolInsertDuplicate", testPoolInsertDuplicate},
 		{"PoolUpdateCompareAndSwap", testPoolUpdateCAS},
@@ -35,6 +32,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentCompareAndSwap", testConcurrentCAS},
 		{"ConcurrentQuota", testConcurrentQuota},
 	}
+	tests = append(tests, identityTests()...)
+	tests = append(tests, keyTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
@@ -46,6 +45,11 @@ func Run(t *testing.T, newStore NewStore) {
 			tc.fn(t, s)
 		})
 	}
+}
+
+type namedTest struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
 }
 
 // base is a fixed instant: the suite never reads the wall clock.

@@ -1,0 +1,246 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/idpool/idpool/internal/store"
+)
+
+// constraint maps a constraint violation to a store sentinel: a taken key
+// to ErrExists, a missing parent row to ErrNotFound.
+func constraint(err error) error {
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return store.ErrExists
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return store.ErrNotFound
+		}
+	}
+	return nil
+}
+
+func (t *tx) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
+	return reader(*t).GetIdentity(ctx, id)
+}
+
+func (t *tx) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
+	return reader(*t).ListIdentities(ctx, poolID, after, limit, hideDisabled)
+}
+
+func (t *tx) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
+	return reader(*t).FindLogin(ctx, poolID, provider, subject)
+}
+
+// GetIdentity implements store.Reader outside a transaction.
+func (s *Store) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
+	return reader{s.r}.GetIdentity(ctx, id)
+}
+
+// ListIdentities implements store.Reader outside a transaction.
+func (s *Store) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
+	return reader{s.r}.ListIdentities(ctx, poolID, after, limit, hideDisabled)
+}
+
+// FindLogin implements store.Reader outside a transaction.
+func (s *Store) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
+	return reader{s.r}.FindLogin(ctx, poolID, provider, subject)
+}
+
+const identityColumns = `id, pool_id, created_ns, updated_ns, disabled`
+
+func scanIdentity(sc interface{ Scan(...any) error }) (*store.Identity, error) {
+	var (
+		id               store.Identity
+		created, updated int64
+	)
+	if err := sc.Scan(&id.ID, &id.PoolID, &created, &updated, &id.Disabled); err != nil {
+		return nil, err
+	}
+	id.CreatedAt = time.Unix(0, created).UTC()
+	id.UpdatedAt = time.Unix(0, updated).UTC()
+	return &id, nil
+}
+
+func (r reader) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
+	ident, err := scanIdentity(r.q.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get identity: %w", err)
+	}
+	if err := r.loadLogins(ctx, []*store.Identity{ident}); err != nil {
+		return nil, err
+	}
+	return ident, nil
+}
+
+// loadLogins fills in the logins of the given identities with one query.
+func (r reader) loadLogins(ctx context.Context, ids []*store.Identity) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	byID := make(map[string]*store.Identity, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		byID[id.ID] = id
+		args[i] = id.ID
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT pool_id, provider, subject, identity_id FROM logins
+		WHERE identity_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY identity_id, provider, subject`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: load logins: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l store.Login
+		if err := rows.Scan(&l.PoolID, &l.Provider, &l.Subject, &l.IdentityID); err != nil {
+			return fmt.Errorf("sqlite: load logins: %w", err)
+		}
+		id := byID[l.IdentityID]
+		id.Logins = append(id.Logins, l)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: load logins: %w", err)
+	}
+	return nil
+}
+
+func (r reader) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
+	var (
+		where = []string{"pool_id = ?"}
+		args  = []any{poolID}
+	)
+	if after != nil {
+		where = append(where, "(created_ns, id) > (?, ?)")
+		args = append(args, after.CreatedAt.UnixNano(), after.ID)
+	}
+	if hideDisabled {
+		where = append(where, "disabled = 0")
+	}
+	args = append(args, limit)
+	rows, err := r.q.QueryContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY created_ns, id LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list identities: %w", err)
+	}
+	var out []*store.Identity
+	for rows.Next() {
+		id, err := scanIdentity(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: list identities: %w", err)
+		}
+		out = append(out, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list identities: %w", err)
+	}
+	if err := r.loadLogins(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (r reader) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
+	var id string
+	err := r.q.QueryRowContext(ctx, `SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND subject = ?`,
+		poolID, provider, subject).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: find login: %w", err)
+	}
+	return id, nil
+}
+
+func (t *tx) InsertIdentity(ctx context.Context, id *store.Identity) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`) VALUES (?, ?, ?, ?, ?)`,
+		id.ID, id.PoolID, id.CreatedAt.UnixNano(), id.UpdatedAt.UnixNano(), id.Disabled)
+	if err != nil {
+		if c := constraint(err); c != nil {
+			return c
+		}
+		return fmt.Errorf("sqlite: insert identity: %w", err)
+	}
+	for _, l := range id.Logins {
+		l.IdentityID = id.ID
+		if err := t.LinkLogin(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) UpdateIdentity(ctx context.Context, id *store.Identity) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE identities SET disabled = ?, updated_ns = ? WHERE id = ?`,
+		id.Disabled, id.UpdatedAt.UnixNano(), id.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: update identity: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) DeleteIdentity(ctx context.Context, id string) error {
+	res, err := t.q.ExecContext(ctx, `DELETE FROM identities WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete identity: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) LinkLogin(ctx context.Context, l store.Login) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO logins (pool_id, provider, subject, identity_id) VALUES (?, ?, ?, ?)`,
+		l.PoolID, l.Provider, l.Subject, l.IdentityID)
+	if err != nil {
+		if c := constraint(err); c != nil {
+			return c
+		}
+		return fmt.Errorf("sqlite: link login: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) RelinkLogin(ctx context.Context, l store.Login) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE logins SET identity_id = ? WHERE pool_id = ? AND provider = ? AND subject = ?`,
+		l.IdentityID, l.PoolID, l.Provider, l.Subject)
+	if err != nil {
+		if c := constraint(err); c != nil {
+			return c
+		}
+		return fmt.Errorf("sqlite: relink login: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (t *tx) UnlinkLogin(ctx context.Context, poolID, provider, subject string) error {
+	res, err := t.q.ExecContext(ctx, `DELETE FROM logins WHERE pool_id = ? AND provider = ? AND subject = ?`, poolID, provider, subject)
+	if err != nil {
+		return fmt.Errorf("sqlite: unlink login: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
