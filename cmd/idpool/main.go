@@ -115,6 +115,8 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		MaxPools:       cfg.MaxPools,
 		IssuerURL:      cfg.Issuer,
 		Secrets:        secrets,
+
+		CredentialsLifetime: cfg.CredentialsLifetime,
 	})
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/caller"
 	"github.com/idpool/idpool/internal/model"
+	"github.com/idpool/idpool/internal/reqinfo"
 )
 
 // ContentType is the media type of requests and responses.
@@ -113,41 +114,6 @@ func Register[In, Out any](h *Handler, name string, fn func(context.Context, *In
 	}}
 }
 
-type requestIDKey struct{}
-
-// RequestID returns the id of the request being served, as sent in
-// x-amzn-RequestId.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
-// WithRequestID returns a context carrying the request id.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-// Outcome is what the pipeline reports about a request for logs and
-// metrics.
-type Outcome struct {
-	Operation string
-	Code      apierr.Code // "" on success
-}
-
-type outcomeKey struct{}
-
-// WithOutcome returns a context in which ServeHTTP records the outcome of
-// the request into o.
-func WithOutcome(ctx context.Context, o *Outcome) context.Context {
-	return context.WithValue(ctx, outcomeKey{}, o)
-}
-
-func record(ctx context.Context, op string, code apierr.Code) {
-	if o, ok := ctx.Value(outcomeKey{}).(*Outcome); ok {
-		o.Operation, o.Code = op, code
-	}
-}
-
 // ServeHTTP serves one awsJson1_1 request. The request id, Date and CORS
 // headers are set by the server's middleware before it gets here.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +155,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, opName, fmt.Errorf("encode %s output: %w", opName, err))
 		return
 	}
-	record(ctx, opName, "")
+	reqinfo.Record(ctx, opName, "")
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
 	w.WriteHeader(http.StatusOK)
@@ -256,9 +222,9 @@ func tooLarge(limit int64) error {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, op string, err error) {
 	ae, unexpected := apierr.From(err)
 	if unexpected {
-		h.log.ErrorContext(r.Context(), "internal error", "op", op, "request_id", RequestID(r.Context()), "err", err)
+		h.log.ErrorContext(r.Context(), "internal error", "op", op, "request_id", reqinfo.RequestID(r.Context()), "err", err)
 	}
-	record(r.Context(), op, ae.Code)
+	reqinfo.Record(r.Context(), op, string(ae.Code))
 	status := ae.Code.Status()
 	if r.Method != http.MethodPost {
 		// Only POST reaches an operation. Which status AWS sends for other

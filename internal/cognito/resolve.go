@@ -79,6 +79,9 @@ type resolution struct {
 	// create makes a new identity when no login is linked yet and no
 	// identity is named.
 	create bool
+	// proven says the request already proved it owns the named identity
+	// (with a token idpool issued for it).
+	proven bool
 }
 
 // resolve finds or makes the identity a request's logins stand for, in one
@@ -158,7 +161,7 @@ func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution) (*st
 					"The developer user identifier '%s' is already registered with identity '%s'.", r.developer.Subject, o)
 			}
 		}
-		if len(named.Logins) > 0 && !s.proven(named, r, owner) {
+		if len(named.Logins) > 0 && !r.proven && !s.proven(named, r, owner) {
 			return nil, loginsMismatch()
 		}
 	}

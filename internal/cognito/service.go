@@ -15,6 +15,7 @@ import (
 	"github.com/idpool/idpool/internal/caller"
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
 )
 
@@ -35,6 +36,11 @@ type Config struct {
 	Verifier federation.Verifier
 	// Issuer signs idpool's OpenID tokens.
 	Issuer *tokens.Issuer
+	// Minter mints temporary credentials.
+	Minter *sts.Minter
+	// CredentialsLifetime is how long minted credentials last;
+	// sts.DefaultLifetime if 0.
+	CredentialsLifetime time.Duration
 }
 
 // Service implements the Cognito Identity operations.
@@ -47,6 +53,9 @@ type Service struct {
 	log           *slog.Logger
 	verifier      federation.Verifier
 	issuer        *tokens.Issuer
+	minter        *sts.Minter
+
+	credentialsLifetime time.Duration
 }
 
 // DefaultMaxPools is AWS's quota of identity pools per account and region.
@@ -63,6 +72,12 @@ func New(c Config) *Service {
 		log:           c.Logger,
 		verifier:      c.Verifier,
 		issuer:        c.Issuer,
+		minter:        c.Minter,
+
+		credentialsLifetime: c.CredentialsLifetime,
+	}
+	if s.credentialsLifetime <= 0 {
+		s.credentialsLifetime = sts.DefaultLifetime
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the configuration of `idpool serve`.
@@ -30,6 +31,8 @@ type Config struct {
 	SecretFile string
 	// Secret is IDPOOL_SECRET: base64 secrets separated by commas.
 	Secret string
+	// CredentialsLifetime is how long minted credentials last.
+	CredentialsLifetime time.Duration
 }
 
 // Defaults.
@@ -65,7 +68,7 @@ type setting struct {
 // invalid setting at once.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	var raw struct {
-		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile string
+		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime string
 	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
@@ -78,6 +81,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		{"issuer", "IDPOOL_ISSUER", "", "issuer URL of the OpenID tokens (default: http://<listen address>)", &raw.issuer},
 		{"secret-file", "IDPOOL_SECRET_FILE", "", "file of base64 server secrets, one per line, the first in use " +
 			"(default: env IDPOOL_SECRET, else <data-dir>/secret, generated on first start)", &raw.secretFile},
+		{"credentials-lifetime", "IDPOOL_CREDENTIALS_LIFETIME", "1h", "lifetime of the credentials GetCredentialsForIdentity mints (15m to 12h)", &raw.credLifetime},
 	}
 	fs := flag.NewFlagSet("idpool serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -124,6 +128,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 	c.MaxPools = n
 	if err := c.LogLevel.UnmarshalText([]byte(raw.logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level %q: must be debug, info, warn or error", raw.logLevel))
+	}
+	if d, err := time.ParseDuration(raw.credLifetime); err != nil || d < 15*time.Minute || d > 12*time.Hour {
+		errs = append(errs, fmt.Errorf("--credentials-lifetime %q: must be a duration from 15m to 12h", raw.credLifetime))
+	} else {
+		c.CredentialsLifetime = d
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q: must be text or json", c.LogFormat))

@@ -19,7 +19,9 @@ import (
 	"github.com/idpool/idpool/internal/cognito"
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/model"
+	"github.com/idpool/idpool/internal/reqinfo"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
 )
 
@@ -46,6 +48,9 @@ type Options struct {
 	Secrets [][]byte
 	// Verifier checks login tokens; nil means federation.Trust.
 	Verifier federation.Verifier
+	// CredentialsLifetime is how long minted credentials last;
+	// sts.DefaultLifetime (one hour) if 0.
+	CredentialsLifetime time.Duration
 }
 
 // InsecureDevelopmentSecret is the server secret of a Server built without
@@ -104,6 +109,10 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	issuer := tokens.NewIssuer(o.IssuerURL, ring, o.Clock)
+	minter, err := sts.NewMinter(o.Secrets, o.Rand)
+	if err != nil {
+		return nil, err
+	}
 	m, err := model.Load()
 	if err != nil {
 		return nil, err
@@ -123,6 +132,9 @@ func New(o Options) (*Server, error) {
 		Logger:        o.Logger,
 		Verifier:      o.Verifier,
 		Issuer:        issuer,
+		Minter:        minter,
+
+		CredentialsLifetime: o.CredentialsLifetime,
 	})
 	register(api, svc)
 
@@ -130,7 +142,16 @@ func New(o Options) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	issuer.Mount(mux)
-	mux.Handle("/", api)
+	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount})
+	// Cognito Identity and STS share the port: an STS call is a form
+	// (awsQuery) request with an Action, Cognito's carry X-Amz-Target.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sts.IsSTS(r) {
+			stsHandler.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
 	s.handler = s.middleware(mux)
 	return s, nil
 }
@@ -152,6 +173,7 @@ func register(h *awsjson.Handler, s *cognito.Service) {
 
 	awsjson.Register(h, "GetId", s.GetId)
 	awsjson.Register(h, "GetOpenIdToken", s.GetOpenIdToken)
+	awsjson.Register(h, "GetCredentialsForIdentity", s.GetCredentialsForIdentity)
 	awsjson.Register(h, "GetOpenIdTokenForDeveloperIdentity", s.GetOpenIdTokenForDeveloperIdentity)
 	awsjson.Register(h, "DescribeIdentity", s.DescribeIdentity)
 	awsjson.Register(h, "ListIdentities", s.ListIdentities)
@@ -237,8 +259,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			preflight(w, r)
 			return
 		}
-		var outcome awsjson.Outcome
-		ctx := awsjson.WithOutcome(awsjson.WithRequestID(r.Context(), id), &outcome)
+		var outcome reqinfo.Outcome
+		ctx := reqinfo.WithOutcome(reqinfo.WithRequestID(r.Context(), id), &outcome)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if v := recover(); v != nil {
@@ -249,14 +271,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if !rec.wrote {
 					awsjson.WriteError(rec, apierr.New(apierr.InternalError, "An internal error occurred. Please try again."), http.StatusInternalServerError)
 				}
-				outcome.Code = apierr.InternalError
+				outcome.Code = string(apierr.InternalError)
 			}
 			s.log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
 				slog.String("op", outcome.Operation),
 				slog.Int("status", rec.status),
-				slog.String("error", string(outcome.Code)),
+				slog.String("error", outcome.Code),
 				slog.Duration("duration", s.now().Sub(start)),
 			)
 		}()

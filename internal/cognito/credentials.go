@@ -1,0 +1,151 @@
+package cognito
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/idpool/idpool/internal/apierr"
+	"github.com/idpool/idpool/internal/federation"
+	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/sts"
+	"github.com/idpool/idpool/internal/tokens"
+)
+
+// GetCredentialsForIdentity returns temporary credentials for an identity
+// (the enhanced flow): the role comes from the pool's roles and role
+// mappings, the credentials are minted by idpool and verifiable by its STS
+// endpoint.
+func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredentialsForIdentityInput) (*GetCredentialsForIdentityResponse, error) {
+	ident, p, err := s.publicIdentity(ctx, in.IdentityId)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		role       string
+		tags       map[string]string
+		identityID = ident.ID
+	)
+	devToken, hasCognito := in.Logins[cognitoProvider]
+	switch {
+	case len(in.Logins) == 0:
+		if role, err = s.guestRole(p, ident); err != nil {
+			return nil, err
+		}
+	case hasCognito:
+		// The enhanced developer flow: the backend's token, issued by
+		// GetOpenIdTokenForDeveloperIdentity, stands for the identity.
+		claims, err := s.verifyCognitoToken(ctx, p, ident, devToken)
+		if err != nil {
+			return nil, err
+		}
+		others := make(map[string]string, len(in.Logins))
+		for k, v := range in.Logins {
+			if k != cognitoProvider {
+				others[k] = v
+			}
+		}
+		public, err := s.verifyLogins(ctx, p, others)
+		if err != nil {
+			return nil, err
+		}
+		if len(public) > 0 {
+			survivor, err := s.resolve(ctx, resolution{pool: p, named: ident.ID, logins: public, proven: true})
+			if err != nil {
+				return nil, err
+			}
+			identityID = survivor.ID
+		}
+		if slices.Contains(claims.AMR, "unauthenticated") {
+			if role, err = s.guestRole(p, ident); err != nil {
+				return nil, err
+			}
+		} else if role, err = defaultRole(p, "authenticated"); err != nil {
+			// Developer identities always get the default authenticated
+			// role; role mappings do not apply to them.
+			return nil, err
+		}
+		tags = claims.PrincipalTags
+	default:
+		public, err := s.verifyLogins(ctx, p, in.Logins)
+		if err != nil {
+			return nil, err
+		}
+		survivor, err := s.resolve(ctx, resolution{pool: p, named: ident.ID, logins: public})
+		if err != nil {
+			return nil, err
+		}
+		identityID = survivor.ID
+		var decidedBy *federation.Login
+		if role, decidedBy, err = chooseRole(p, public, in.CustomRoleArn); err != nil {
+			return nil, err
+		}
+		tags = principalTags(p, decidedBy)
+	}
+
+	now := s.now()
+	account := sts.RoleAccount(role)
+	if account == "" {
+		account = p.Account
+	}
+	creds, err := s.minter.Mint(sts.Session{
+		RoleARN:       role,
+		SessionName:   sts.CognitoSessionName,
+		IdentityID:    identityID,
+		PoolID:        p.ID,
+		Account:       account,
+		PrincipalTags: tags,
+		Issued:        now,
+		Expiration:    now.Add(s.credentialsLifetime),
+	})
+	if err != nil {
+		return nil, err
+	}
+	exp := Timestamp(creds.Expiration)
+	return &GetCredentialsForIdentityResponse{
+		IdentityId: identityID,
+		Credentials: &Credentials{
+			AccessKeyId:  creds.AccessKeyID,
+			SecretKey:    creds.SecretAccessKey,
+			SessionToken: creds.SessionToken,
+			Expiration:   &exp,
+		},
+	}, nil
+}
+
+// guestRole is the role of a request without logins: allowed only for an
+// identity without logins, in a pool that admits guests.
+func (s *Service) guestRole(p *store.Pool, ident *store.Identity) (string, error) {
+	if len(ident.Logins) > 0 {
+		return "", loginsMismatch()
+	}
+	if !p.AllowUnauthenticated {
+		return "", apierr.New(apierr.NotAuthorized, msgUnauthenticated)
+	}
+	return defaultRole(p, "unauthenticated")
+}
+
+// verifyCognitoToken checks a token idpool issued, passed back as the
+// cognito-identity.amazonaws.com login: signed by this server's keys,
+// unexpired, for this pool and this identity.
+func (s *Service) verifyCognitoToken(ctx context.Context, p *store.Pool, ident *store.Identity, token string) (*tokens.Claims, error) {
+	c, err := s.issuer.Verify(ctx, token)
+	if err != nil {
+		if raw, ok := federation.ParseJWT(token); ok {
+			if exp, ok := raw["exp"].(float64); ok && !s.now().Before(time.Unix(int64(exp), 0)) {
+				return nil, apierr.Errorf(apierr.NotAuthorized, "Invalid login token. Token expired: %s >= %s",
+					time.Unix(int64(exp), 0).UTC().Format(time.RFC3339), s.now().UTC().Format(time.RFC3339))
+			}
+		}
+		// Choice: one text for every other defect (bad signature, unknown
+		// key, another issuer, not a JWS).
+		return nil, apierr.New(apierr.NotAuthorized, "Invalid login token. Couldn't verify signed token.")
+	}
+	if c.Audience != p.ID {
+		return nil, apierr.New(apierr.NotAuthorized, "Token is not from a supported provider of this identity pool.")
+	}
+	if c.Subject != ident.ID {
+		return nil, loginsMismatch()
+	}
+	return c, nil
+}
