@@ -82,13 +82,16 @@ func (c *poolConfig) check() error {
 		}
 	}
 	if c.tags != nil {
-		return checkTags(c.tags, nil)
+		return checkTags(c.tags, nil, apierr.LimitExceeded)
 	}
 	return nil
 }
 
 // checkTags checks tags to be added to a pool that already has existing.
-func checkTags(add, existing map[string]string) error {
+// Too many tags is tooMany: LimitExceededException where the operation
+// models it (Create/UpdateIdentityPool), InvalidParameterException for
+// TagResource, whose model does not (api.md §3.19).
+func checkTags(add, existing map[string]string, tooMany apierr.Code) error {
 	for k, v := range add {
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return apierr.Errorf(apierr.InvalidParameter, "Tag key '%s' uses the reserved prefix 'aws:'.", k)
@@ -107,7 +110,7 @@ func checkTags(add, existing map[string]string) error {
 		}
 	}
 	if n > maxTags {
-		return apierr.Errorf(apierr.LimitExceeded, "An identity pool can have at most %d tags.", maxTags)
+		return apierr.Errorf(tooMany, "An identity pool can have at most %d tags.", maxTags)
 	}
 	return nil
 }
@@ -450,7 +453,9 @@ func (s *Service) SetIdentityPoolRoles(ctx context.Context, in *SetIdentityPoolR
 			return nil, apierr.Errorf(apierr.InvalidParameter, "AmbiguousRoleResolution is required for the role mapping of %s.", key)
 		}
 		if m.RulesConfiguration != nil && len(m.RulesConfiguration.Rules) > maxRulesPerProvider {
-			return nil, apierr.Errorf(apierr.LimitExceeded, "The role mapping of %s has %d rules; at most %d rules are allowed per identity provider.",
+			// SetIdentityPoolRoles does not model LimitExceededException, so
+			// SDKs could not type it; the spec gives InvalidParameterException.
+			return nil, apierr.Errorf(apierr.InvalidParameter, "The role mapping of %s has %d rules; at most %d rules are allowed per identity provider.",
 				key, len(m.RulesConfiguration.Rules), maxRulesPerProvider)
 		}
 	}
@@ -601,7 +606,7 @@ func (s *Service) taggedPool(ctx context.Context, r store.Reader, arn string) (*
 func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty, error) {
 	find := func(r store.Reader) (*store.Pool, error) { return s.taggedPool(ctx, r, in.ResourceArn) }
 	_, err := s.editPool(ctx, find, func(p *store.Pool) error {
-		if err := checkTags(in.Tags, p.Tags); err != nil {
+		if err := checkTags(in.Tags, p.Tags, apierr.InvalidParameter); err != nil {
 			return err
 		}
 		if p.Tags == nil {

@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+)
+
+// TestRun drives the command line in-process, for every command that
+// returns without serving.
+func TestRun(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		code     int
+		stdout   *regexp.Regexp // nil: must be empty
+		stderr   []string       // substrings that must all appear
+		noStderr bool
+	}{
+		{name: "no command", args: nil, code: 2, stderr: []string{"usage: idpool <command>", "serve", "version"}},
+		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: []string{`idpool: unknown command "frobnicate"`, "usage: idpool"}},
+		{name: "version", args: []string{"version"}, code: 0, stdout: regexp.MustCompile(`^idpool \S+\n$`), noStderr: true},
+		{name: "--version", args: []string{"--version"}, code: 0, stdout: regexp.MustCompile(`^idpool \S+\n$`), noStderr: true},
+		{name: "help", args: []string{"help"}, code: 0, stdout: regexp.MustCompile(`(?s)^usage: idpool <command>.*serve.*version`), noStderr: true},
+		{name: "serve -h", args: []string{"serve", "-h"}, code: 0, stderr: []string{"-listen", "-data-dir", "-max-pools", "IDPOOL_MAX_POOLS"}},
+		{
+			name:   "every invalid flag is reported at once",
+			args:   []string{"serve", "--max-pools", "0", "--default-account", "x"},
+			code:   1,
+			stderr: []string{`--max-pools "0": must be a positive integer`, `--default-account "x": must be 12 digits`},
+		},
+		{
+			name:   "invalid settings from the environment",
+			args:   []string{"serve"},
+			env:    map[string]string{"IDPOOL_MAX_POOLS": "many", "IDPOOL_LOG_FORMAT": "xml", "IDPOOL_LISTEN": "nohostport", "IDPOOL_DEFAULT_REGION": "Mars"},
+			code:   1,
+			stderr: []string{`--max-pools "many"`, `--log-format "xml"`, `--listen "nohostport"`, `--default-region "Mars"`},
+		},
+		{name: "unknown flag", args: []string{"serve", "--no-such-flag"}, code: 1, stderr: []string{"flag provided but not defined: -no-such-flag"}},
+		{name: "stray argument", args: []string{"serve", "--data-dir", t.TempDir(), "extra"}, code: 1, stderr: []string{"idpool: unexpected arguments: extra"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := noEnv
+			if tt.env != nil {
+				getenv = func(k string) string { return tt.env[k] }
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(tt.args, getenv, &stdout, &stderr); code != tt.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
+			}
+			if tt.stdout == nil && stdout.Len() > 0 {
+				t.Errorf("unexpected stdout %q", stdout.String())
+			}
+			if tt.stdout != nil && !tt.stdout.MatchString(stdout.String()) {
+				t.Errorf("stdout %q does not match %s", stdout.String(), tt.stdout)
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr does not mention %q:\n%s", s, stderr.String())
+				}
+			}
+			if tt.noStderr && stderr.Len() > 0 {
+				t.Errorf("unexpected stderr %q", stderr.String())
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a child process's output copier and the
+// test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// buildBinary compiles idpool into a temporary directory.
+func buildBinary(t *testing.T, version string) string {
+	t.Helper()
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		gotool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "idpool")
+	cmd := exec.Command(gotool, "build", "-o", bin, "-ldflags", "-X main.version="+version, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// process is a running `idpool serve`.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *syncBuffer
+	done   chan struct{}
+	err    error // set when done is closed
+}
+
+// startServe starts `idpool serve` on a free port and waits until /health
+// answers.
+func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
+	t.Helper()
+	p := &process{addr: freeAddr(t), stderr: &syncBuffer{}, done: make(chan struct{})}
+	args := append([]string{"serve", "--listen", p.addr, "--data-dir", dataDir}, extra...)
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no IDPOOL_* from the caller
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + p.addr + "/health")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				if string(body) != `{"status":"ok"}` {
+					t.Errorf("/health body %q", body)
+				}
+				return p
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("idpool serve exited before it was healthy: %v\n%s", p.err, p.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("idpool serve not healthy after 15s: %v\n%s", err, p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *process) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(limit):
+		t.Fatalf("idpool serve did not exit within %v\n%s", limit, p.stderr)
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		t.Fatalf("wait: %v", p.err)
+	}
+	return 0
+}
+
+// waitClosed polls until the process no longer accepts connections.
+func (p *process) waitClosed(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", p.addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("idpool serve still accepts connections 10s after SIGTERM\n%s", p.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func client(addr string) *cognitoidentity.Client {
+	return cognitoidentity.New(cognitoidentity.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String("http://" + addr),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", ""),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+// TestBinary builds idpool and runs it as users do: it serves, stops
+// cleanly on SIGTERM (finishing a request in flight) and finds its data
+// again when started on the same data directory.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t, "v1.2.3-e2e")
+
+	t.Run("version", func(t *testing.T) {
+		out, err := exec.Command(bin, "version").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != "idpool v1.2.3-e2e\n" {
+			t.Errorf("idpool version printed %q", out)
+		}
+	})
+	t.Run("unknown command exits 2", func(t *testing.T) {
+		err := exec.Command(bin, "nope").Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("idpool nope: %v, want exit status 2", err)
+		}
+	})
+	t.Run("invalid flags exit 1 naming every problem", func(t *testing.T) {
+		cmd := exec.Command(bin, "serve", "--max-pools", "0", "--default-account", "x", "--data-dir", t.TempDir())
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("exit: %v, want exit status 1", err)
+		}
+		for _, want := range []string{"--max-pools", "--default-account"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr does not mention %s:\n%s", want, stderr.String())
+			}
+		}
+	})
+
+	t.Run("serve, stop, serve again", func(t *testing.T) {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		ctx := t.Context()
+		const account = "123456789012" // --default-account, which non-numeric keys act for
+		srv := startServe(t, bin, dataDir, "--default-account", account, "--max-pools", "5")
+		if !strings.Contains(srv.stderr.String(), "idpool listening") {
+			t.Errorf("no start-up log line:\n%s", srv.stderr)
+		}
+
+		c := client(srv.addr)
+		in := &cognitoidentity.CreateIdentityPoolInput{
+			IdentityPoolName:               aws.String("binary pool"),
+			AllowUnauthenticatedIdentities: true,
+			AllowClassicFlow:               aws.Bool(false),
+			DeveloperProviderName:          aws.String("login.binary"),
+			CognitoIdentityProviders: []types.CognitoIdentityProvider{{
+				ProviderName: aws.String("cognito-idp.us-east-1.amazonaws.com/us-east-1_Bin"), ClientId: aws.String("client"), ServerSideTokenCheck: aws.Bool(true),
+			}},
+			IdentityPoolTags: map[string]string{"made": "by the binary test"},
+		}
+		created, err := c.CreateIdentityPool(ctx, in)
+		if err != nil {
+			t.Fatalf("CreateIdentityPool: %v\n%s", err, srv.stderr)
+		}
+		id := aws.ToString(created.IdentityPoolId)
+		before, err := c.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A request in flight: the handler is running and waiting for the
+		// body. "Expect: 100-continue" makes the server say when the
+		// handler starts reading it.
+		body := `{"IdentityPoolName":"in flight","AllowUnauthenticatedIdentities":false}`
+		conn, err := net.Dial("tcp", srv.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"+
+			"X-Amz-Target: AWSCognitoIdentityService.CreateIdentityPool\r\nContent-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+			srv.addr, len(body))
+		rd := bufio.NewReader(conn)
+		cont, err := http.ReadResponse(rd, nil)
+		if err != nil || cont.StatusCode != http.StatusContinue {
+			t.Fatalf("waiting for 100 Continue: %v %v", cont, err)
+		}
+
+		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		// Once the listener is closed the server is shutting down; the
+		// request in flight must still be answered.
+		srv.waitClosed(t)
+		if _, err := io.WriteString(conn, body); err != nil {
+			t.Fatalf("finishing the request in flight: %v", err)
+		}
+		resp, err := http.ReadResponse(rd, nil)
+		if err != nil {
+			t.Fatalf("response to the request in flight: %v\n%s", err, srv.stderr)
+		}
+		respBody, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(respBody), `"IdentityPoolName":"in flight"`) {
+			t.Fatalf("request in flight answered %d %s", resp.StatusCode, respBody)
+		}
+		inFlightID := regexp.MustCompile(`"IdentityPoolId":"([^"]+)"`).FindStringSubmatch(string(respBody))
+
+		if code := srv.wait(t, 10*time.Second); code != 0 {
+			t.Errorf("exit code after SIGTERM %d, want 0\n%s", code, srv.stderr)
+		}
+		if !strings.Contains(srv.stderr.String(), "idpool stopped") {
+			t.Errorf("no log line saying the server stopped:\n%s", srv.stderr)
+		}
+
+		// Same data directory, new process, new port.
+		again := startServe(t, bin, dataDir, "--default-account", account, "--max-pools", "5")
+		c = client(again.addr)
+		after, err := c.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: aws.String(id)})
+		if err != nil {
+			t.Fatalf("DescribeIdentityPool after the restart: %v", err)
+		}
+		for _, cmp := range []struct {
+			what      string
+			got, want any
+		}{
+			{"name", aws.ToString(after.IdentityPoolName), aws.ToString(before.IdentityPoolName)},
+			{"AllowUnauthenticatedIdentities", after.AllowUnauthenticatedIdentities, true},
+			{"AllowClassicFlow", fmt.Sprint(after.AllowClassicFlow != nil && !*after.AllowClassicFlow), "true"},
+			{"DeveloperProviderName", aws.ToString(after.DeveloperProviderName), "login.binary"},
+			{"user pool providers", len(after.CognitoIdentityProviders), 1},
+			{"tags", fmt.Sprint(after.IdentityPoolTags), fmt.Sprint(in.IdentityPoolTags)},
+		} {
+			if cmp.got != cmp.want {
+				t.Errorf("%s after the restart = %v, want %v", cmp.what, cmp.got, cmp.want)
+			}
+		}
+		if p := after.CognitoIdentityProviders; len(p) == 1 && (aws.ToString(p[0].ClientId) != "client" || !aws.ToBool(p[0].ServerSideTokenCheck)) {
+			t.Errorf("user pool provider after the restart = %+v", p[0])
+		}
+		list, err := c.ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range list.IdentityPools {
+			names = append(names, aws.ToString(p.IdentityPoolName))
+		}
+		if strings.Join(names, ",") != "binary pool,in flight" {
+			t.Errorf("pools after the restart: %v, want [binary pool in flight]", names)
+		}
+		if inFlightID != nil && len(list.IdentityPools) == 2 && aws.ToString(list.IdentityPools[1].IdentityPoolId) != inFlightID[1] {
+			t.Errorf("in-flight pool listed as %s, created as %s", aws.ToString(list.IdentityPools[1].IdentityPoolId), inFlightID[1])
+		}
+
+		if err := again.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := again.wait(t, 10*time.Second); code != 0 {
+			t.Errorf("exit code after SIGTERM %d, want 0\n%s", code, again.stderr)
+		}
+	})
+}
