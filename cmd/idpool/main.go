@@ -15,14 +15,19 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/config"
+	"github.com/idpool/idpool/internal/federation"
+	"github.com/idpool/idpool/internal/ratelimit"
 	"github.com/idpool/idpool/internal/seal"
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/sqlite"
@@ -107,6 +112,18 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	}
 	defer st.Close()
 
+	keys, err := strictKeys(cfg)
+	if err != nil {
+		return err
+	}
+	verifier, err := loginVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	rates, err := ratelimit.ParseSpec(cfg.RateLimits, server.Operations())
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{
 		Store:          st,
 		Logger:         log,
@@ -117,6 +134,9 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		Secrets:        secrets,
 
 		CredentialsLifetime: cfg.CredentialsLifetime,
+		Keys:                keys,
+		Verifier:            verifier,
+		RateLimits:          rates,
 	})
 	if err != nil {
 		return err
@@ -125,7 +145,8 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("idpool listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "issuer", cfg.Issuer, "version", versionString())
+	log.Info("idpool listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "issuer", cfg.Issuer,
+		"auth", cfg.Auth, "logins", cfg.Logins, "rate_limits", cfg.RateLimits, "version", versionString())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
@@ -250,4 +271,43 @@ func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "%s\tcreated %s\t%s\n", k.ID, k.CreatedAt.Format(time.RFC3339), state)
 	}
 	return nil
+}
+
+// strictKeys reads the access keys of strict mode; nil in permissive mode.
+func strictKeys(cfg *config.Config) (auth.Keys, error) {
+	if cfg.Auth != "strict" {
+		return nil, nil
+	}
+	if cfg.CredentialsFile != "" {
+		f, err := os.Open(cfg.CredentialsFile)
+		if err != nil {
+			return nil, fmt.Errorf("credentials file: %w", err)
+		}
+		defer f.Close()
+		keys, err := auth.ParseKeys(f, "\n")
+		if err != nil {
+			return nil, fmt.Errorf("credentials file %s: %w", cfg.CredentialsFile, err)
+		}
+		return keys, nil
+	}
+	keys, err := auth.ParseKeys(strings.NewReader(cfg.Credentials), ",")
+	if err != nil {
+		return nil, fmt.Errorf("IDPOOL_CREDENTIALS: %w", err)
+	}
+	return keys, nil
+}
+
+// loginVerifier is the verify-mode login checker; nil means trust mode.
+func loginVerifier(cfg *config.Config) (federation.Verifier, error) {
+	if cfg.Logins != "verify" {
+		return nil, nil
+	}
+	var providers map[string]federation.ProviderConfig
+	if cfg.ProvidersFile != "" {
+		var err error
+		if providers, err = federation.LoadProviders(cfg.ProvidersFile); err != nil {
+			return nil, err
+		}
+	}
+	return federation.NewStrict(providers, nil, &http.Client{Timeout: 10 * time.Second}), nil
 }

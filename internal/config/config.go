@@ -33,6 +33,19 @@ type Config struct {
 	Secret string
 	// CredentialsLifetime is how long minted credentials last.
 	CredentialsLifetime time.Duration
+	// Auth is "permissive" (any or no signature) or "strict".
+	Auth string
+	// CredentialsFile holds the access keys of strict mode, one
+	// "ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID" per line.
+	CredentialsFile string
+	// Credentials is IDPOOL_CREDENTIALS: "AKID:SECRET:ACCOUNT,..." triples.
+	Credentials string
+	// Logins is "trust" (tokens read, not verified) or "verify".
+	Logins string
+	// ProvidersFile configures how verify mode checks each provider.
+	ProvidersFile string
+	// RateLimits is "off", "aws", or Operation=rate entries.
+	RateLimits string
 }
 
 // Defaults.
@@ -69,6 +82,7 @@ type setting struct {
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	var raw struct {
 		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime string
+		auth, credentialsFile, logins, providersFile, rateLimits                                          string
 	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
@@ -82,6 +96,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		{"secret-file", "IDPOOL_SECRET_FILE", "", "file of base64 server secrets, one per line, the first in use " +
 			"(default: env IDPOOL_SECRET, else <data-dir>/secret, generated on first start)", &raw.secretFile},
 		{"credentials-lifetime", "IDPOOL_CREDENTIALS_LIFETIME", "1h", "lifetime of the credentials GetCredentialsForIdentity mints (15m to 12h)", &raw.credLifetime},
+		{"auth", "IDPOOL_AUTH", "permissive", "permissive (accept any credentials) or strict (verify SigV4 against --credentials-file / IDPOOL_CREDENTIALS)", &raw.auth},
+		{"credentials-file", "IDPOOL_CREDENTIALS_FILE", "", "strict mode's access keys, one 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' per line " +
+			"(or env IDPOOL_CREDENTIALS='AKID:SECRET:ACCOUNT,...')", &raw.credentialsFile},
+		{"logins", "IDPOOL_LOGINS", "trust", "trust (read login tokens without verifying signatures) or verify", &raw.logins},
+		{"providers-file", "IDPOOL_PROVIDERS_FILE", "", "JSON file configuring how verify mode checks each login provider (see docs/strict-mode.md)", &raw.providersFile},
+		{"rate-limits", "IDPOOL_RATE_LIMITS", "off", "off, aws (AWS's published rates), or Operation=requests-per-second entries, comma-separated (e.g. aws,GetId=100)", &raw.rateLimits},
 	}
 	fs := flag.NewFlagSet("idpool serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -133,6 +153,23 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		errs = append(errs, fmt.Errorf("--credentials-lifetime %q: must be a duration from 15m to 12h", raw.credLifetime))
 	} else {
 		c.CredentialsLifetime = d
+	}
+	c.Auth, c.CredentialsFile, c.Credentials = raw.auth, raw.credentialsFile, getenv("IDPOOL_CREDENTIALS")
+	c.Logins, c.ProvidersFile, c.RateLimits = raw.logins, raw.providersFile, raw.rateLimits
+	switch c.Auth {
+	case "permissive":
+		if c.CredentialsFile != "" {
+			errs = append(errs, errors.New("--credentials-file is only used with --auth strict"))
+		}
+	case "strict":
+		if c.CredentialsFile == "" && c.Credentials == "" {
+			errs = append(errs, errors.New("--auth strict needs access keys: --credentials-file FILE or env IDPOOL_CREDENTIALS"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--auth %q: must be permissive or strict", c.Auth))
+	}
+	if c.Logins != "trust" && c.Logins != "verify" {
+		errs = append(errs, fmt.Errorf("--logins %q: must be trust or verify", c.Logins))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q: must be text or json", c.LogFormat))

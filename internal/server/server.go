@@ -19,6 +19,7 @@ import (
 	"github.com/idpool/idpool/internal/cognito"
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/model"
+	"github.com/idpool/idpool/internal/ratelimit"
 	"github.com/idpool/idpool/internal/reqinfo"
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/sts"
@@ -51,6 +52,12 @@ type Options struct {
 	// CredentialsLifetime is how long minted credentials last;
 	// sts.DefaultLifetime (one hour) if 0.
 	CredentialsLifetime time.Duration
+	// Keys switches on strict authentication: developer operations and
+	// STS must be signed with one of these keys. Nil is permissive.
+	Keys auth.Keys
+	// RateLimits are per-operation requests per second; nil limits
+	// nothing.
+	RateLimits map[string]float64
 }
 
 // InsecureDevelopmentSecret is the server secret of a Server built without
@@ -109,17 +116,28 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	issuer := tokens.NewIssuer(o.IssuerURL, ring, o.Clock)
-	minter, err := sts.NewMinter(o.Secrets, o.Rand)
-	if err != nil {
-		return nil, err
-	}
 	m, err := model.Load()
 	if err != nil {
 		return nil, err
 	}
+	minter, err := sts.NewMinter(o.Secrets, o.Rand)
+	if err != nil {
+		return nil, err
+	}
+	var authenticator awsjson.Authenticator = auth.Permissive{DefaultAccount: o.DefaultAccount}
+	var longTerm sts.LongTermKeys
+	if o.Keys != nil {
+		authenticator = auth.Strict{Keys: o.Keys, Minter: minter, Now: o.Clock}
+		longTerm = o.Keys.Lookup
+	}
+	var limiter awsjson.Limiter
+	if len(o.RateLimits) > 0 {
+		limiter = ratelimit.New(o.RateLimits)
+	}
 	api := awsjson.New(awsjson.Options{
 		Model:         m,
-		Authenticator: auth.Permissive{DefaultAccount: o.DefaultAccount},
+		Authenticator: authenticator,
+		Limiter:       limiter,
 		Logger:        o.Logger,
 		MaxBodyBytes:  o.MaxBodyBytes,
 	})
@@ -142,7 +160,7 @@ func New(o Options) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	issuer.Mount(mux)
-	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount})
+	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm})
 	// Cognito Identity and STS share the port: an STS call is a form
 	// (awsQuery) request with an Action, Cognito's carry X-Amz-Target.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -182,6 +200,16 @@ func register(h *awsjson.Handler, s *cognito.Service) {
 	awsjson.Register(h, "LookupDeveloperIdentity", s.LookupDeveloperIdentity)
 	awsjson.Register(h, "MergeDeveloperIdentities", s.MergeDeveloperIdentities)
 	awsjson.Register(h, "UnlinkDeveloperIdentity", s.UnlinkDeveloperIdentity)
+}
+
+// Operations lists the names of the API's operations (for validating
+// configuration that names them).
+func Operations() []string {
+	m, err := model.Load()
+	if err != nil {
+		return nil
+	}
+	return m.OperationNames()
 }
 
 // KeyRing returns the server's signing keys (for `idpool keys` and tests).
