@@ -30,6 +30,8 @@ import (
 	"github.com/idpool/idpool/internal/ratelimit"
 	"github.com/idpool/idpool/internal/seal"
 	"github.com/idpool/idpool/internal/server"
+	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/store/sqlite"
 	"github.com/idpool/idpool/internal/tokens"
 )
@@ -47,6 +49,7 @@ commands:
   serve         run the Cognito Identity server (idpool serve -h for its flags)
   keys rotate   rotate the token signing keys (takes the flags of serve)
   keys list     list the token signing keys
+  secret        print a new random server secret (for IDPOOL_SECRET or --secret-file)
   version       print the version
 `
 
@@ -74,6 +77,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "idpool:", err)
 			return 1
 		}
+		return 0
+	case "secret":
+		secret, err := seal.NewSecret()
+		if err != nil {
+			fmt.Fprintln(stderr, "idpool:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, secret)
 		return 0
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "idpool", versionString())
@@ -145,7 +156,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("idpool listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "issuer", cfg.Issuer,
+	log.Info("idpool listening", "addr", ln.Addr().String(), "store", storeName(cfg), "issuer", cfg.Issuer,
 		"auth", cfg.Auth, "logins", cfg.Logins, "rate_limits", cfg.RateLimits, "version", versionString())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
@@ -154,16 +165,24 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	return st.Close()
 }
 
-// open opens the store in the data directory and reads the server secrets.
-func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlite.Store, [][]byte, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("data directory: %w", err)
+// open opens the store (the embedded database in the data directory, or
+// PostgreSQL) and reads the server secrets.
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, [][]byte, error) {
+	if cfg.Store == "sqlite" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("data directory: %w", err)
+		}
 	}
 	secrets, err := loadSecrets(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "idpool.db"))
+	var st store.Store
+	if cfg.Store == "sqlite" {
+		st, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "idpool.db"))
+	} else {
+		st, err = postgres.Open(ctx, cfg.Store)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -310,4 +329,11 @@ func loginVerifier(cfg *config.Config) (federation.Verifier, error) {
 		}
 	}
 	return federation.NewStrict(providers, nil, &http.Client{Timeout: 10 * time.Second}), nil
+}
+
+func storeName(cfg *config.Config) string {
+	if cfg.Store == "sqlite" {
+		return "sqlite:" + filepath.Join(cfg.DataDir, "idpool.db")
+	}
+	return "postgres"
 }

@@ -46,6 +46,9 @@ type Config struct {
 	ProvidersFile string
 	// RateLimits is "off", "aws", or Operation=rate entries.
 	RateLimits string
+	// Store is "sqlite" (the embedded database in DataDir) or a
+	// postgres:// URL.
+	Store string
 }
 
 // Defaults.
@@ -82,11 +85,12 @@ type setting struct {
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	var raw struct {
 		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime string
-		auth, credentialsFile, logins, providersFile, rateLimits                                          string
+		auth, credentialsFile, logins, providersFile, rateLimits, store                                   string
 	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
 		{"data-dir", "IDPOOL_DATA_DIR", DefaultDataDir(getenv), "directory that holds the database", &raw.dataDir},
+		{"store", "IDPOOL_STORE", "sqlite", "sqlite (a database in --data-dir) or a postgres:// URL shared by several replicas", &raw.store},
 		{"default-account", "IDPOOL_DEFAULT_ACCOUNT", DefaultAccount, "account of unsigned requests and of access keys that are not a 12-digit account id", &raw.account},
 		{"default-region", "IDPOOL_DEFAULT_REGION", DefaultRegion, "region of unsigned requests", &raw.region},
 		{"max-pools", "IDPOOL_MAX_POOLS", strconv.Itoa(DefaultMaxPools), "identity pools allowed per account and region", &raw.maxPools},
@@ -155,7 +159,16 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		c.CredentialsLifetime = d
 	}
 	c.Auth, c.CredentialsFile, c.Credentials = raw.auth, raw.credentialsFile, getenv("IDPOOL_CREDENTIALS")
-	c.Logins, c.ProvidersFile, c.RateLimits = raw.logins, raw.providersFile, raw.rateLimits
+	c.Logins, c.ProvidersFile, c.RateLimits, c.Store = raw.logins, raw.providersFile, raw.rateLimits, raw.store
+	switch {
+	case c.Store == "sqlite":
+	case strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://"):
+		if c.SecretFile == "" && c.Secret == "" {
+			errs = append(errs, errors.New("--store postgres needs the server secret that every replica shares: --secret-file FILE or env IDPOOL_SECRET (idpool secret prints a new one)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--store %q: must be sqlite or a postgres:// URL", redactURL(c.Store)))
+	}
 	switch c.Auth {
 	case "permissive":
 		if c.CredentialsFile != "" {
@@ -200,4 +213,13 @@ func defaultIssuer(listen string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// redactURL hides the password of a database URL in messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }
