@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idpool/idpool/internal/store"
@@ -23,10 +24,33 @@ import (
 var migrations embed.FS
 
 // Store is the embedded SQLite backend.
+//
+// Writes are group-committed: SQLite has one writer, and a durable commit
+// costs an fsync, so one goroutine takes every Update waiting at that
+// moment and runs them in one transaction, each inside its own savepoint
+// (a failing one is rolled back alone), then commits once. Every caller's
+// Update returns only after that commit is on disk.
 type Store struct {
-	w *sql.DB // the one writing connection: SQLite has a single writer
+	w *sql.DB // the one writing connection
 	r *sql.DB // a pool of read-only connections (WAL lets them run beside the writer)
+
+	writes  chan *write
+	stop    chan struct{}
+	stopped chan struct{}
+	closeMu sync.Mutex
+	closed  bool
 }
+
+// write is one Update waiting for the writer.
+type write struct {
+	ctx  context.Context
+	fn   func(tx store.Tx) error
+	err  error
+	done chan struct{}
+}
+
+// maxBatch bounds how many Updates share one commit.
+const maxBatch = 256
 
 var _ store.Store = (*Store)(nil)
 
@@ -68,7 +92,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	r.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
-	return &Store{w: w, r: r}, nil
+	s := &Store{w: w, r: r, writes: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go s.writer()
+	return s, nil
 }
 
 // migrate applies, in order and one transaction each, the embedded
@@ -123,25 +149,148 @@ func applyMigration(ctx context.Context, db *sql.DB, version int, body string) e
 	return tx.Commit()
 }
 
-// Close closes both connection pools.
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("sqlite: store is closed")
+
+// Close waits for the queued writes, stops the writer and closes both
+// connection pools. It is safe to call more than once.
 func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	s.closeMu.Unlock()
+	<-s.stopped
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// Update runs fn in an immediate (write-locked) transaction.
+// Update runs fn inside the next group commit and returns once that
+// commit is durable. fn runs exactly once, in a serial order with every
+// other Update (SQLite has one writer), so it sees all writes committed
+// before it.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	w := &write{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return ErrClosed
+	}
+	// Sending under closeMu keeps Close from stopping the writer while a
+	// write is being queued; the writer drains the queue before it stops.
+	select {
+	case s.writes <- w:
+		s.closeMu.Unlock()
+	case <-ctx.Done():
+		s.closeMu.Unlock()
+		return ctx.Err()
+	}
+	<-w.done
+	return w.err
+}
+
+// writer runs queued Updates in batches until the store is closed.
+func (s *Store) writer() {
+	defer close(s.stopped)
+	batch := make([]*write, 0, maxBatch)
+	for {
+		var first *write
+		select {
+		case first = <-s.writes:
+		case <-s.stop:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case w := <-s.writes:
+					s.commit([]*write{w})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case w := <-s.writes:
+				batch = append(batch, w)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction and reports to every caller.
+func (s *Store) commit(batch []*write) {
+	defer func() {
+		for _, w := range batch {
+			close(w.done)
+		}
+	}()
+	ctx := context.Background()
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		for _, w := range batch {
+			w.err = fmt.Errorf("sqlite: begin: %w", err)
+		}
+		return
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&tx{q: sqlTx}); err != nil {
-		return err
+	t := &tx{q: sqlTx}
+	applied := 0
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.err = err
+			continue
+		}
+		if len(batch) == 1 {
+			// Alone in the batch: no savepoint needed, a failure rolls
+			// back the whole transaction.
+			if w.err = w.fn(t); w.err != nil {
+				return
+			}
+			applied++
+			continue
+		}
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			w.err = fmt.Errorf("sqlite: savepoint: %w", err)
+			continue
+		}
+		if w.err = w.fn(t); w.err != nil {
+			if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+				// The transaction can no longer be trusted: fail the batch.
+				s.failAll(batch, fmt.Errorf("sqlite: rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := sqlTx.ExecContext(ctx, "RELEASE w"); err != nil {
+			s.failAll(batch, fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
+		}
+		if w.err == nil {
+			applied++
+		}
+	}
+	if applied == 0 {
+		return
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		s.failAll(batch, fmt.Errorf("sqlite: commit: %w", err))
 	}
-	return nil
+}
+
+// failAll reports err to every write of the batch that had succeeded:
+// their changes were not committed.
+func (s *Store) failAll(batch []*write, err error) {
+	for _, w := range batch {
+		if w.err == nil {
+			w.err = err
+		}
+	}
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
