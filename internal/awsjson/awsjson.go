@@ -1,6 +1,7 @@
 package awsjson
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,7 +136,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx = caller.With(ctx, who)
-	if aerr := rt.op.Check(body); aerr != nil {
+	// The operation decodes the canonical body: the members the model
+	// checked, exactly as checked.
+	body, aerr := rt.op.Prepare(body)
+	if aerr != nil {
 		h.fail(w, r, opName, aerr)
 		return
 	}
@@ -150,7 +154,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, opName, err)
 		return
 	}
-	payload, err := json.Marshal(out)
+	payload, err := marshal(out)
 	if err != nil {
 		h.fail(w, r, opName, fmt.Errorf("encode %s output: %w", opName, err))
 		return
@@ -244,7 +248,7 @@ const maxMessageHeader = 4096
 // X-Amzn-ErrorType and x-amzn-ErrorMessage headers that clients read first.
 // It is the only place errors are written.
 func WriteError(w http.ResponseWriter, e *apierr.Error, status int) {
-	body, _ := json.Marshal(struct {
+	body, _ := marshal(struct {
 		Type    apierr.Code `json:"__type"`
 		Message string      `json:"message"`
 	}{e.Code, e.Message})
@@ -274,4 +278,15 @@ func headerSafe(s string, limit int) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// marshal encodes v as JSON without escaping <, > and & (AWS does not).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

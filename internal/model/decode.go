@@ -45,13 +45,25 @@ type field struct {
 }
 
 func (n *node) get(name string) *node {
-	// Later duplicates win, as they do for encoding/json.
-	for i := len(n.fields) - 1; i >= 0; i-- {
+	for i := range n.fields {
 		if n.fields[i].name == name {
 			return n.fields[i].value
 		}
 	}
 	return nil
+}
+
+// set adds a member; a repeated member replaces the earlier one's value,
+// keeping its place (the last copy wins, as in AWS's deserializer, and is
+// the only one checked and decoded).
+func (n *node) set(name string, v *node) {
+	for i := range n.fields {
+		if n.fields[i].name == name {
+			n.fields[i].value = v
+			return
+		}
+	}
+	n.fields = append(n.fields, field{name: name, value: v})
 }
 
 func serialization(msg string) *apierr.Error { return apierr.New(apierr.Serialization, msg) }
@@ -167,7 +179,7 @@ func (p *parser) value(shape *Shape, depth int) (*node, *apierr.Error) {
 				if err != nil {
 					return nil, err
 				}
-				n.fields = append(n.fields, field{name: name, value: v})
+				n.set(name, v)
 			}
 			if _, err := p.token(); err != nil {
 				return nil, err

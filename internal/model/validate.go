@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,25 +12,94 @@ import (
 // Check parses an operation's request body and checks it against the input
 // shape: JSON types first (SerializationException on the first mismatch),
 // then every constraint of the model (one ValidationException listing every
-// violation, as AWS joins them). A nil result means the body is safe to
-// decode into the operation's input type.
+// violation, as AWS joins them).
 func (op *Operation) Check(body []byte) *apierr.Error {
+	_, err := op.Prepare(body)
+	return err
+}
+
+// Prepare checks a request body like Check and returns its canonical form:
+// only the members the model defines, named exactly as the model names
+// them, each once (the last copy of a repeated member), without nulls.
+// That is the body to decode into the operation's input type: the value
+// checked is the value used, whatever a lenient decoder would make of
+// case-insensitive names or repeated members.
+func (op *Operation) Prepare(body []byte) ([]byte, *apierr.Error) {
 	root, err := parse(body, op.Input)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if root.kind != jObject {
 		if root.kind == jArray {
-			return serialization("Start of list found where not expected")
+			return nil, serialization("Start of list found where not expected")
 		}
-		return serialization("Expected a JSON object as the request body")
+		return nil, serialization("Expected a JSON object as the request body")
 	}
 	if op.Input == nil {
-		return nil
+		return []byte("{}"), nil
 	}
 	var v violations
 	v.structure(op.Input, root, "")
-	return v.err()
+	if e := v.err(); e != nil {
+		return nil, e
+	}
+	var b []byte
+	b = canonical(b, op.Input, root)
+	return b, nil
+}
+
+// canonical appends the JSON of n as shape s describes it.
+func canonical(b []byte, s *Shape, n *node) []byte {
+	switch s.Kind {
+	case Structure:
+		b = append(b, '{')
+		first := true
+		for _, m := range s.Members {
+			v := n.get(m.Name)
+			if v == nil || v.kind == jNull {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = strconv.AppendQuote(b, m.Name)
+			b = append(b, ':')
+			b = canonical(b, m.Shape, v)
+		}
+		return append(b, '}')
+	case Map:
+		b = append(b, '{')
+		for i, f := range n.fields {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, f.name)
+			b = append(b, ':')
+			b = canonical(b, s.Value, f.value)
+		}
+		return append(b, '}')
+	case List:
+		b = append(b, '[')
+		for i, it := range n.items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = canonical(b, s.Member, it)
+		}
+		return append(b, ']')
+	}
+	switch n.kind {
+	case jString:
+		return appendJSONString(b, n.text)
+	case jNumber:
+		return append(b, n.text...)
+	case jTrue:
+		return append(b, "true"...)
+	case jFalse:
+		return append(b, "false"...)
+	}
+	return append(b, "null"...)
 }
 
 type violations []string
@@ -264,4 +334,10 @@ func render(b *strings.Builder, n *node) {
 		}
 		b.WriteByte('}')
 	}
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
