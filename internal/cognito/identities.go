@@ -150,7 +150,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*GetIdResponse, er
 	if id, ok := s.linkedToOne(ctx, p, logins); ok {
 		return &GetIdResponse{IdentityId: id}, nil
 	}
-	ident, err := s.resolve(ctx, resolution{pool: p, logins: logins, create: true})
+	ident, err := s.resolve(ctx, resolution{pool: p, logins: logins, create: true, tooMany: apierr.LimitExceeded})
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +217,23 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 	if err != nil {
 		return nil, err
 	}
-	tok, err := s.token(p, survivor.ID, logins, openIDTokenLifetime, nil)
+	tok, err := s.token(p, survivor.ID, logins, openIDTokenLifetime, tagsOfLogins(p, logins))
 	if err != nil {
 		return nil, err
 	}
 	return &GetOpenIdTokenResponse{IdentityId: survivor.ID, Token: tok}, nil
+}
+
+// tagsOfLogins are the principal tags a token for these logins carries:
+// those of the first login (in provider order) whose provider has an
+// attributes-for-access-control setting (behaviour.md §9).
+func tagsOfLogins(p *store.Pool, logins []*federation.Login) map[string]string {
+	for _, l := range logins {
+		if _, ok := p.PrincipalTags[l.Provider]; ok {
+			return principalTags(p, l)
+		}
+	}
+	return nil
 }
 
 // GetOpenIdTokenForDeveloperIdentity registers or finds the identity of a
@@ -552,13 +564,12 @@ func (s *Service) MergeDeveloperIdentities(ctx context.Context, in *MergeDevelop
 			return nil
 		}
 		combined := append(slices.Clone(dst.Logins), src.Logins...)
-		if err := s.checkLogins(p, combined); err != nil {
-			// Choice: the spec recommends ResourceConflictException for
-			// both refusals of a developer merge.
-			var ae *apierr.Error
-			if errors.As(err, &ae) && ae.Code == apierr.LimitExceeded {
-				return apierr.Errorf(apierr.ResourceConflict, "The merged identity would have more than %d linked logins.", maxLoginsPerIdentity)
-			}
+		// Choice: the spec recommends ResourceConflictException for both
+		// refusals of a developer merge.
+		if len(combined) > maxLoginsPerIdentity {
+			return apierr.Errorf(apierr.ResourceConflict, "The merged identity would have more than %d linked logins.", maxLoginsPerIdentity)
+		}
+		if err := s.checkLogins(p, combined, apierr.ResourceConflict); err != nil {
 			return err
 		}
 		now := s.now()

@@ -82,6 +82,11 @@ type resolution struct {
 	// proven says the request already proved it owns the named identity
 	// (with a token idpool issued for it).
 	proven bool
+	// tooMany is the error code of "more than 20 logins": each operation
+	// answers with an error its model defines (GetId has
+	// LimitExceededException; the others do not, and get
+	// ResourceConflictException, as MergeDeveloperIdentities does).
+	tooMany apierr.Code
 }
 
 // resolve finds or makes the identity a request's logins stand for, in one
@@ -178,7 +183,7 @@ func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution) (*st
 		for _, l := range r.logins {
 			ident.Logins = append(ident.Logins, store.Login{PoolID: r.pool.ID, Provider: l.Provider, Subject: l.Subject, IdentityID: id})
 		}
-		if err := s.checkLogins(r.pool, ident.Logins); err != nil {
+		if err := s.checkLogins(r.pool, ident.Logins, r.tooMany); err != nil {
 			return nil, err
 		}
 		if err := tx.InsertIdentity(ctx, ident); err != nil {
@@ -210,7 +215,7 @@ func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution) (*st
 		}
 	}
 	combined = append(combined, fresh...)
-	if err := s.checkLogins(r.pool, combined); err != nil {
+	if err := s.checkLogins(r.pool, combined, r.tooMany); err != nil {
 		return nil, err
 	}
 	if len(moved) == 0 && len(fresh) == 0 && len(losers) == 0 {
@@ -289,8 +294,9 @@ func better(a, b *store.Identity) bool {
 
 // checkLogins enforces the rules of an identity's logins: at most one user
 // per provider (the developer provider excepted: merges may give an
-// identity several developer users) and at most 20 logins.
-func (s *Service) checkLogins(p *store.Pool, logins []store.Login) error {
+// identity several developer users) and at most 20 logins (refused with
+// tooMany, ResourceConflictException if empty).
+func (s *Service) checkLogins(p *store.Pool, logins []store.Login, tooMany apierr.Code) error {
 	seen := map[string]string{}
 	for _, l := range logins {
 		if l.Provider == p.DeveloperProviderName {
@@ -303,7 +309,10 @@ func (s *Service) checkLogins(p *store.Pool, logins []store.Login) error {
 		seen[l.Provider] = l.Subject
 	}
 	if len(logins) > maxLoginsPerIdentity {
-		return apierr.Errorf(apierr.LimitExceeded, "An identity can have at most %d linked logins.", maxLoginsPerIdentity)
+		if tooMany == "" {
+			tooMany = apierr.ResourceConflict
+		}
+		return apierr.Errorf(tooMany, "An identity can have at most %d linked logins.", maxLoginsPerIdentity)
 	}
 	return nil
 }

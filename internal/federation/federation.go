@@ -144,6 +144,9 @@ func (t Trust) Verify(_ context.Context, pool *store.Pool, key, token string) (*
 	switch prov.Kind {
 	case Public:
 		claims, isJWT := ParseJWT(token)
+		if !isJWT && IDTokenProvider(key) {
+			return nil, notAuthorized(msgNotOIDC)
+		}
 		if !isJWT {
 			// Opaque access tokens (Facebook, Amazon, Twitter): the token
 			// itself stands for the user. The rules of role mappings see
@@ -191,6 +194,12 @@ func (t Trust) Verify(_ context.Context, pool *store.Pool, key, token string) (*
 		login.Subject, login.Claims = subject, attrs
 		return login, nil
 	}
+}
+
+// IDTokenProvider reports whether a public provider signs users in with
+// OpenID Connect ID tokens (JWTs) rather than opaque access tokens.
+func IDTokenProvider(key string) bool {
+	return key == "accounts.google.com" || key == "appleid.apple.com"
 }
 
 // checkJWT applies the checks that need no key: the issuer matches the

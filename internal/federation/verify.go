@@ -109,7 +109,7 @@ func (s *Strict) Verify(ctx context.Context, pool *store.Pool, key, token string
 	login := &Login{Provider: key, Kind: prov.Kind}
 	claims, isJWT := ParseJWT(token)
 	switch {
-	case prov.Kind == SAML || (prov.Kind == Public && !isJWT):
+	case prov.Kind == SAML || (prov.Kind == Public && !isJWT && !IDTokenProvider(key)):
 		user, ok := cfg.Tokens[token]
 		if !ok {
 			return nil, notAuthorized(msgOpaque)

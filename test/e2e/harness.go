@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -15,10 +16,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -63,6 +66,27 @@ func (c *Clock) Now() time.Time {
 	return t
 }
 
+// Peek returns the clock's time without advancing it.
+func (c *Clock) Peek() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d: the way a test lets time pass.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
 // Options configures Start.
 type Options struct {
 	// DBPath is the SQLite file; a new file in t.TempDir() when empty.
@@ -73,6 +97,10 @@ type Options struct {
 	MaxPools int
 	// MaxBodyBytes bounds request bodies (0: the default).
 	MaxBodyBytes int64
+	// IssuerURL is the iss of the tokens the server issues; when empty,
+	// the server's own URL, so that its discovery document is found
+	// where it says it is.
+	IssuerURL string
 }
 
 // Env is one running server with its store.
@@ -81,6 +109,8 @@ type Env struct {
 	URL    string
 	DBPath string
 	Clock  *Clock
+	// Issuer is the iss of the server's tokens.
+	Issuer string
 
 	http  *httptest.Server
 	store *sqlite.Store
@@ -101,18 +131,26 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("open store %s: %v", o.DBPath, err)
 	}
+	// The listener comes first: the server's issuer URL is its address.
+	hs := httptest.NewUnstartedServer(nil)
+	if o.IssuerURL == "" {
+		o.IssuerURL = "http://" + hs.Listener.Addr().String()
+	}
 	srv, err := server.New(server.Options{
 		Store:        st,
 		Clock:        o.Clock.Now,
 		MaxPools:     o.MaxPools,
 		MaxBodyBytes: o.MaxBodyBytes,
+		IssuerURL:    o.IssuerURL,
 	})
 	if err != nil {
+		hs.Close()
 		st.Close()
 		t.Fatalf("new server: %v", err)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	e := &Env{t: t, URL: hs.URL, DBPath: o.DBPath, Clock: o.Clock, http: hs, store: st}
+	hs.Config.Handler = srv.Handler()
+	hs.Start()
+	e := &Env{t: t, URL: hs.URL, DBPath: o.DBPath, Clock: o.Clock, Issuer: o.IssuerURL, http: hs, store: st}
 	t.Cleanup(e.Close)
 	return e
 }
@@ -139,6 +177,48 @@ func (e *Env) Client(accessKeyID, region string) *cognitoidentity.Client {
 		HTTPClient:   e.http.Client(),
 		Retryer:      aws.NopRetryer{},
 	})
+}
+
+// PublicClient returns an SDK client that signs nothing, as an app calls
+// the public operations (GetId, GetOpenIdToken, GetCredentialsForIdentity,
+// UnlinkIdentity).
+func (e *Env) PublicClient(region string) *cognitoidentity.Client {
+	return cognitoidentity.New(cognitoidentity.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(e.URL),
+		Credentials:  aws.AnonymousCredentials{},
+		HTTPClient:   e.http.Client(),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+// HTTPClient returns a client for plain HTTP requests to the server.
+func (e *Env) HTTPClient() *http.Client { return e.http.Client() }
+
+// STSClient returns an SDK STS client for the server's STS endpoint that
+// signs with creds (aws.AnonymousCredentials{} for unsigned calls). It
+// signs at the time of the server's clock, so that a test that moves the
+// clock moves the request time with it, and it never retries.
+func (e *Env) STSClient(creds aws.CredentialsProvider) *sts.Client {
+	return sts.New(sts.Options{
+		Region:       USEast1,
+		BaseEndpoint: aws.String(e.URL),
+		Credentials:  creds,
+		HTTPClient:   e.http.Client(),
+		Retryer:      aws.NopRetryer{},
+		HTTPSignerV4: clockSigner{signer: v4.NewSigner(), clock: e.Clock},
+	})
+}
+
+// clockSigner is the SDK's SigV4 signer with the signing time taken from
+// a test clock instead of the wall clock.
+type clockSigner struct {
+	signer *v4.Signer
+	clock  *Clock
+}
+
+func (s clockSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions)) error {
+	return s.signer.SignHTTP(ctx, creds, r, payloadHash, service, region, s.clock.Peek(), optFns...)
 }
 
 // WithoutClientValidation removes the SDK's check of required members, so
@@ -261,6 +341,15 @@ func isTyped(err error, code string) bool {
 		return errors.As(err, &e)
 	case "InternalErrorException":
 		var e *types.InternalErrorException
+		return errors.As(err, &e)
+	case "DeveloperUserAlreadyRegisteredException":
+		var e *types.DeveloperUserAlreadyRegisteredException
+		return errors.As(err, &e)
+	case "InvalidIdentityPoolConfigurationException":
+		var e *types.InvalidIdentityPoolConfigurationException
+		return errors.As(err, &e)
+	case "ExternalServiceException":
+		var e *types.ExternalServiceException
 		return errors.As(err, &e)
 	default:
 		var e *smithy.GenericAPIError
