@@ -15,7 +15,7 @@ func (t *tx) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
 
 // ListSigningKeys implements store.Reader outside a transaction.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
-	return reader{s.r}.ListSigningKeys(ctx)
+	return reader{s.rq}.ListSigningKeys(ctx)
 }
 
 func (r reader) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {

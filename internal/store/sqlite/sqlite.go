@@ -31,8 +31,11 @@ var migrations embed.FS
 // (a failing one is rolled back alone), then commits once. Every caller's
 // Update returns only after that commit is on disk.
 type Store struct {
-	w *sql.DB // the one writing connection
-	r *sql.DB // a pool of read-only connections (WAL lets them run beside the writer)
+	w  *sql.DB   // the one writing connection...
+	wc *sql.Conn // ...held by the writer goroutine for the store's lifetime
+	r  *sql.DB   // a pool of read-only connections (WAL lets them run beside the writer)
+	ws *stmtCache
+	rq dbQuerier
 
 	writes  chan *write
 	stop    chan struct{}
@@ -92,7 +95,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	r.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
-	s := &Store{w: w, r: r, writes: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{})}
+	wc, err := w.Conn(ctx)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{w: w, wc: wc, r: r, ws: newStmtCache(wc, w), rq: dbQuerier{newStmtCache(r, r)},
+		writes: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go s.writer()
 	return s, nil
 }
@@ -164,7 +174,9 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	<-s.stopped
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.ws.close()
+	s.rq.c.close()
+	return errors.Join(s.wc.Close(), s.r.Close(), s.w.Close())
 }
 
 // Update runs fn inside the next group commit and returns once that
@@ -232,7 +244,7 @@ func (s *Store) commit(batch []*write) {
 		}
 	}()
 	ctx := context.Background()
-	sqlTx, err := s.w.BeginTx(ctx, nil)
+	sqlTx, err := s.wc.BeginTx(ctx, nil)
 	if err != nil {
 		for _, w := range batch {
 			w.err = fmt.Errorf("sqlite: begin: %w", err)
@@ -240,7 +252,7 @@ func (s *Store) commit(batch []*write) {
 		return
 	}
 	defer sqlTx.Rollback()
-	t := &tx{q: sqlTx}
+	t := &tx{q: txQuerier{tx: sqlTx, c: s.ws}}
 	applied := 0
 	for _, w := range batch {
 		if err := w.ctx.Err(); err != nil {
@@ -321,17 +333,17 @@ func (t *tx) CountPools(ctx context.Context, account, region string) (int, error
 
 // GetPool implements store.Reader outside a transaction.
 func (s *Store) GetPool(ctx context.Context, id string) (*store.Pool, error) {
-	return reader{s.r}.GetPool(ctx, id)
+	return reader{s.rq}.GetPool(ctx, id)
 }
 
 // ListPools implements store.Reader outside a transaction.
 func (s *Store) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
-	return reader{s.r}.ListPools(ctx, account, region, after, limit)
+	return reader{s.rq}.ListPools(ctx, account, region, after, limit)
 }
 
 // CountPools implements store.Reader outside a transaction.
 func (s *Store) CountPools(ctx context.Context, account, region string) (int, error) {
-	return reader{s.r}.CountPools(ctx, account, region)
+	return reader{s.rq}.CountPools(ctx, account, region)
 }
 
 const poolColumns = `id, account, region, created_ns, updated_ns, version, config`
