@@ -24,7 +24,7 @@ const (
 // publicPool returns the pool of a public (unsigned) request: any caller
 // may name any pool, the logins are the authority.
 func (s *Service) publicPool(ctx context.Context, id string) (*store.Pool, error) {
-	p, err := s.store.GetPool(ctx, id)
+	p, err := s.pools.get(ctx, s.store, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, poolNotFound(id)
 	}
@@ -41,7 +41,7 @@ func (s *Service) publicIdentity(ctx context.Context, id string) (*store.Identit
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := s.store.GetPool(ctx, ident.PoolID)
+	p, err := s.pools.get(ctx, s.store, ident.PoolID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, identityNotFound(id)
 	}

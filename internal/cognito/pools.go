@@ -246,6 +246,7 @@ func (s *Service) casPool(ctx context.Context, id string, change func(p *store.P
 	}
 	p.UpdatedAt = s.now()
 	err = s.store.Update(ctx, func(tx store.Tx) error { return tx.UpdatePool(ctx, p) })
+	s.pools.forget(id)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return nil, concurrentModification()
@@ -277,6 +278,9 @@ func (s *Service) editPool(ctx context.Context, find func(store.Reader) (*store.
 		out = p
 		return nil
 	})
+	if out != nil {
+		s.pools.forget(out.ID)
+	}
 	if errors.Is(err, store.ErrConflict) {
 		// Only a backend without serializable transactions gets here.
 		return nil, concurrentModification()
@@ -335,6 +339,7 @@ func (s *Service) DeleteIdentityPool(ctx context.Context, in *DeleteIdentityPool
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error { return tx.DeletePool(ctx, in.IdentityPoolId) })
+	s.pools.forget(in.IdentityPoolId)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, poolNotFound(in.IdentityPoolId)
 	}

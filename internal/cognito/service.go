@@ -54,6 +54,7 @@ type Service struct {
 	verifier      federation.Verifier
 	issuer        *tokens.Issuer
 	minter        *sts.Minter
+	pools         *poolCache
 
 	credentialsLifetime time.Duration
 }
@@ -94,6 +95,7 @@ func New(c Config) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.pools = newPoolCache(s.now)
 	if s.verifier == nil {
 		s.verifier = federation.Trust{Now: s.now}
 	}
