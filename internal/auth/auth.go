@@ -12,6 +12,7 @@ import (
 
 	"github.com/idpool/idpool/internal/caller"
 	"github.com/idpool/idpool/internal/model"
+	"github.com/idpool/idpool/internal/sigv4"
 )
 
 // Permissive accepts any request.
@@ -29,7 +30,12 @@ func (p Permissive) Authenticate(r *http.Request, _ []byte, _ *model.Operation) 
 	if !ok {
 		return info, nil
 	}
-	info.AccessKeyID, info.Region, info.Signed = key, region, true
+	info.AccessKeyID, info.Signed = key, true
+	if sigv4.ValidRegion(region) {
+		// A scope naming no real region ("local", say) acts in the
+		// default region, as an unsigned call does.
+		info.Region = region
+	}
 	info.Account = AccountOf(key, p.DefaultAccount)
 	return info, nil
 }

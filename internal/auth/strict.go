@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,11 +50,11 @@ func ParseKeys(r io.Reader, sep string) (Keys, error) {
 			if entry == "" || strings.HasPrefix(entry, "#") {
 				continue
 			}
-			var fields []string
-			if strings.Contains(entry, ":") {
+			// Whitespace separates the fields of a file line (a secret may
+			// hold ':'); colons those of IDPOOL_CREDENTIALS entries.
+			fields := strings.Fields(entry)
+			if len(fields) == 1 {
 				fields = strings.Split(entry, ":")
-			} else {
-				fields = strings.Fields(entry)
 			}
 			if len(fields) != 3 {
 				errs = append(errs, fmt.Errorf("entry %d: want ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID", n))
@@ -114,7 +115,7 @@ const (
 func (s Strict) Authenticate(r *http.Request, body []byte, op *model.Operation) (caller.Info, error) {
 	if !op.Signed {
 		info := caller.Info{}
-		if key, region, ok := CredentialScope(r); ok {
+		if key, region, ok := CredentialScope(r); ok && sigv4.ValidRegion(region) {
 			info.AccessKeyID, info.Region = key, region
 		}
 		return info, nil
@@ -125,6 +126,9 @@ func (s Strict) Authenticate(r *http.Request, body []byte, op *model.Operation) 
 	}
 	if err := a.CheckScope("cognito-identity"); err != nil {
 		return caller.Info{}, cognitoSigError(err)
+	}
+	if !sigv4.ValidRegion(a.Region) {
+		return caller.Info{}, apierr.New(apierr.IncompleteSignature, "Credential should be scoped to a valid region. ")
 	}
 	now := time.Now()
 	if s.Now != nil {
@@ -165,7 +169,8 @@ func (s Strict) session(r *http.Request, body []byte, a *sigv4.Auth, op *model.O
 	if err := a.Verify(r, body, sess.SecretAccessKey); err != nil {
 		return cognitoSigError(err)
 	}
-	return apierr.Errorf(apierr.AccessDenied, "User: %s is not authorized to perform: cognito-identity:%s", sess.AssumedRoleARN(), op.Name)
+	return apierr.Errorf(apierr.AccessDenied, "User: %s is not authorized to perform: cognito-identity:%s on resource: %s",
+		sess.AssumedRoleARN(), op.Name, resourceARN(body, a.Region, sess.Account))
 }
 
 // cognitoSigError maps a SigV4 failure to the Cognito Identity error.
@@ -182,4 +187,12 @@ func cognitoSigError(err error) error {
 	default:
 		return apierr.New(apierr.InvalidSignature, se.Message)
 	}
+}
+
+// resourceARN is the resource an operation acts on, for AccessDenied
+// texts: the pool the body names, else the account's pools.
+func resourceARN(body []byte, region, account string) string {
+	var in struct{ IdentityPoolId string }
+	_ = json.Unmarshal(body, &in)
+	return "arn:aws:cognito-identity:" + region + ":" + account + ":identitypool/" + in.IdentityPoolId
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +27,11 @@ import (
 // responses) need Tokens, a fixed token -> user table (for tests); without
 // it their logins are refused.
 type ProviderConfig struct {
+	// Issuer is the exact iss of the provider's tokens and the base of
+	// its discovery document; by default "https://" + the Logins key.
+	// Set it for an issuer served over plain HTTP (a local user-pool
+	// emulator, say).
+	Issuer   string `json:"issuer,omitempty"`
 	JWKSFile string `json:"jwks_file,omitempty"`
 	JWKSURL  string `json:"jwks_url,omitempty"`
 	// ClientIDs are the audiences accepted for an OIDC provider (what IAM
@@ -134,23 +139,33 @@ func (s *Strict) Verify(ctx context.Context, pool *store.Pool, key, token string
 	if iss == "" {
 		return nil, notAuthorized(msgNotOIDC)
 	}
-	if IssuerKey(iss) != key {
+	// The issuer is the configured one (https://<key> by default), never
+	// what the token claims: a token must not choose where its keys come
+	// from, nor downgrade the fetch to plain HTTP.
+	issuer := cfg.Issuer
+	if issuer == "" {
+		issuer = "https://" + key
+	}
+	if iss != issuer || IssuerKey(iss) != key {
 		return nil, notAuthorized(msgIssuer)
 	}
-	v, err := s.verifier(ctx, key, iss, cfg)
+	v, err := s.verifier(ctx, key, issuer, cfg)
 	if err != nil {
-		return nil, apierr.Errorf(apierr.ExternalService, "The keys of identity provider %s could not be retrieved: %v", key, err)
+		return nil, externalService(key, err)
 	}
-	idt, err := v.Verify(ctx, token)
+	fetch := &fetchFailure{}
+	idt, err := v.Verify(context.WithValue(ctx, fetchKey{}, fetch), token)
 	if err != nil {
-		var expired *oidc.TokenExpiredError
-		if errors.As(err, &expired) {
-			return nil, apierr.Errorf(apierr.NotAuthorized, expiredTemplate, expired.Expiry.UTC().Format(time.RFC3339), s.now().UTC().Format(time.RFC3339))
+		if fetch.err != nil {
+			return nil, externalService(key, fetch.err)
 		}
 		return nil, notAuthorized(msgBadSignature)
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return nil, notAuthorized(msgNotOIDC)
+	}
+	if err := checkTimes(claims, s.now()); err != nil {
+		return nil, err
 	}
 	if sub, _ := claims["sub"].(string); sub == "" {
 		return nil, notAuthorized(msgMissingSub)
@@ -193,12 +208,12 @@ func (s *Strict) verifier(ctx context.Context, key, iss string, cfg ProviderConf
 	if err != nil {
 		return nil, err
 	}
-	v := oidc.NewVerifier(iss, ks, &oidc.Config{
-		// The audience is checked against the pool's client ids after.
+	v := oidc.NewVerifier(iss, &reportingKeySet{ks}, &oidc.Config{
+		// The audience is checked against the pool's client ids after,
+		// and exp/nbf with AWS's five minutes of skew (checkTimes).
 		SkipClientIDCheck:    true,
+		SkipExpiryCheck:      true,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA},
-		// AWS allows five minutes of clock skew on expiry.
-		Now: func() time.Time { return s.now().Add(-ClockSkew) },
 	})
 	s.verified[iss] = v
 	return v, nil
@@ -250,4 +265,46 @@ func readJWKS(path string) ([]crypto.PublicKey, error) {
 		return nil, fmt.Errorf("jwks file %s holds no keys", path)
 	}
 	return keys, nil
+}
+
+// checkTimes applies AWS's five minutes of clock skew to exp (required)
+// and nbf (optional).
+func checkTimes(claims map[string]any, now time.Time) error {
+	exp, ok := claims["exp"].(float64)
+	if !ok {
+		return notAuthorized("Invalid login token. Missing a required claim: exp")
+	}
+	expiry := time.Unix(int64(exp), 0)
+	if !now.Before(expiry.Add(ClockSkew)) {
+		return apierr.Errorf(apierr.NotAuthorized, expiredTemplate, expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if nbf, ok := claims["nbf"].(float64); ok && now.Add(ClockSkew).Before(time.Unix(int64(nbf), 0)) {
+		return notAuthorized("Invalid login token. Token is not valid yet.")
+	}
+	return nil
+}
+
+func externalService(key string, err error) error {
+	return apierr.Errorf(apierr.ExternalService, "The keys of identity provider %s could not be retrieved: %v", key, err)
+}
+
+// fetchFailure records, through the context of one verification, that the
+// key set could not be fetched (go-oidc flattens that error into a
+// signature failure), so that an outage at the provider is reported as
+// ExternalServiceException, not as a bad token.
+type fetchFailure struct{ err error }
+
+type fetchKey struct{}
+
+// reportingKeySet wraps a key set to record fetch failures.
+type reportingKeySet struct{ oidc.KeySet }
+
+func (r *reportingKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	payload, err := r.KeySet.VerifySignature(ctx, jwt)
+	if err != nil && strings.HasPrefix(err.Error(), "fetching keys") {
+		if f, ok := ctx.Value(fetchKey{}).(*fetchFailure); ok {
+			f.err = err
+		}
+	}
+	return payload, err
 }

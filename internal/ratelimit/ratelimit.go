@@ -9,6 +9,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +40,7 @@ type Limiter struct {
 	buckets map[bucketKey]*rate.Limiter
 }
 
-type bucketKey struct{ op, account, region string }
+type bucketKey struct{ op, account string }
 
 // New returns a Limiter with the given rates (operation -> requests per
 // second; the burst equals one second of requests).
@@ -52,7 +53,9 @@ func New(rates map[string]float64) *Limiter {
 const maxBuckets = 100000
 
 // Allow implements awsjson.Limiter. Signed calls are counted per account
-// and region; public calls, which carry no account, per operation.
+// (AWS counts per account and region; idpool sums an account's regions, so
+// that naming many regions cannot multiply a quota); public calls, which
+// carry no account, per operation.
 func (l *Limiter) Allow(_ context.Context, op string, c caller.Info) error {
 	if l == nil {
 		return nil
@@ -63,7 +66,7 @@ func (l *Limiter) Allow(_ context.Context, op string, c caller.Info) error {
 	}
 	k := bucketKey{op: op}
 	if c.Signed {
-		k.account, k.region = c.Account, c.Region
+		k.account = c.Account
 	}
 	l.mu.Lock()
 	b, ok := l.buckets[k]
@@ -114,8 +117,8 @@ func ParseSpec(spec string, operations []string) (map[string]float64, error) {
 			return nil, fmt.Errorf("rate limit %q: unknown operation %s", part, op)
 		}
 		r, err := strconv.ParseFloat(val, 64)
-		if err != nil || r <= 0 {
-			return nil, fmt.Errorf("rate limit %q: the rate must be a positive number", part)
+		if err != nil || !(r > 0) || math.IsInf(r, 0) || r > 1e6 {
+			return nil, fmt.Errorf("rate limit %q: the rate must be a positive number of requests per second, at most 1000000", part)
 		}
 		out[op] = r
 	}

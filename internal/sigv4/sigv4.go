@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,6 +58,12 @@ func (e *Error) Error() string { return e.Message }
 func fail(k Kind, format string, args ...any) *Error {
 	return &Error{Kind: k, Message: fmt.Sprintf(format, args...)}
 }
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+
+// ValidRegion reports whether r has the form of an AWS region name
+// (us-east-1, us-gov-west-1, cn-north-1, ap-southeast-4, ...).
+func ValidRegion(r string) bool { return regionPattern.MatchString(r) }
 
 // Auth is the parsed signature of a request.
 type Auth struct {
@@ -127,7 +134,7 @@ func parseHeader(r *http.Request, h string) (*Auth, error) {
 		return nil, fail(Incomplete, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=%s", h)
 	}
 	t, err := time.Parse("20060102T150405Z", a.amzDate)
-	if err != nil {
+	if err != nil || len(a.amzDate) != len("20060102T150405Z") {
 		return nil, fail(Incomplete, "Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", a.amzDate)
 	}
 	a.Time = t
@@ -153,7 +160,7 @@ func parseQuery(r *http.Request, q url.Values) (*Auth, error) {
 	a.SignedHeaders = strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
 	a.amzDate = q.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", a.amzDate)
-	if err != nil {
+	if err != nil || len(a.amzDate) != len("20060102T150405Z") {
 		return nil, fail(Incomplete, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
 	}
 	a.Time = t
@@ -199,12 +206,16 @@ func (a *Auth) CheckScope(services ...string) error {
 		return fail(Scope, "Credential should be scoped to a valid date. Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
 			a.Date, a.amzDate[:8], a.amzDate)
 	}
-	signsHost := false
+	signsHost, signsDate := false, false
 	for _, h := range a.SignedHeaders {
 		signsHost = signsHost || h == "host"
+		signsDate = signsDate || h == "x-amz-date" || h == "date"
 	}
 	if !signsHost {
 		return fail(Incomplete, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	if !a.Presigned && !signsDate {
+		return fail(Incomplete, "'X-Amz-Date' or 'Date' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	return nil
 }
@@ -224,8 +235,8 @@ func (a *Auth) CheckTime(now time.Time) error {
 			expires = MaxSkew
 		}
 		if now.After(a.Time.Add(expires)) {
-			return fail(Expired, "Signature expired: %s is now earlier than %s (%s - %s.)",
-				a.Time.Add(expires).UTC().Format(layout), now.UTC().Format(layout), now.UTC().Format(layout), expires)
+			return fail(Expired, "Request has expired: it was valid until %s, it is now %s.",
+				a.Time.Add(expires).UTC().Format(layout), now.UTC().Format(layout))
 		}
 		return nil
 	}
@@ -262,9 +273,10 @@ func (a *Auth) Verify(r *http.Request, body []byte, secret string) error {
 }
 
 func (a *Auth) matches(canonical, secret string) bool {
-	want := a.signature(canonical, secret)
-	got, err := hex.DecodeString(a.Signature)
-	return err == nil && hmac.Equal(want, got)
+	// The signature is lower-case hex: comparing the text (in constant
+	// time) refuses an upper-cased copy too.
+	want := hex.EncodeToString(a.signature(canonical, secret))
+	return hmac.Equal([]byte(want), []byte(a.Signature))
 }
 
 // withPayloadHash replaces the last line (the payload hash) of a canonical
@@ -305,7 +317,7 @@ func (a *Auth) canonicalRequest(r *http.Request, body []byte) (string, error) {
 	b.WriteByte('\n')
 	b.WriteString(canonicalURI(r.URL))
 	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.URL.RawQuery))
+	b.WriteString(canonicalQuery(r.URL.RawQuery, a.Presigned))
 	b.WriteByte('\n')
 	for _, name := range a.SignedHeaders {
 		b.WriteString(name)
@@ -366,9 +378,9 @@ func canonicalURI(u *url.URL) string {
 	return escape(p, false)
 }
 
-// canonicalQuery sorts the query parameters (minus the signature) by
-// escaped name, then value.
-func canonicalQuery(raw string) string {
+// canonicalQuery sorts the query parameters by escaped name, then value;
+// a presigned URL's own X-Amz-Signature is left out.
+func canonicalQuery(raw string, presigned bool) string {
 	if raw == "" {
 		return ""
 	}
@@ -376,7 +388,7 @@ func canonicalQuery(raw string) string {
 	type kv struct{ k, v string }
 	var pairs []kv
 	for k, vs := range q {
-		if k == "X-Amz-Signature" {
+		if presigned && k == "X-Amz-Signature" {
 			continue
 		}
 		for _, v := range vs {
