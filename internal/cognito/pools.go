@@ -53,6 +53,22 @@ type poolConfig struct {
 	tags                 map[string]string
 }
 
+// configOf reads the configuration members of a pool (the input of
+// UpdateIdentityPool, or of CreateIdentityPool).
+func configOf(in *IdentityPool) poolConfig {
+	return poolConfig{
+		name:                 in.IdentityPoolName,
+		allowUnauthenticated: in.AllowUnauthenticatedIdentities,
+		allowClassicFlow:     in.AllowClassicFlow,
+		loginProviders:       in.SupportedLoginProviders,
+		developerProvider:    in.DeveloperProviderName,
+		oidcProviders:        in.OpenIdConnectProviderARNs,
+		userPoolProviders:    in.CognitoIdentityProviders,
+		samlProviders:        in.SamlProviderARNs,
+		tags:                 in.IdentityPoolTags,
+	}
+}
+
 // check applies the business rules the model cannot express.
 func (c *poolConfig) check() error {
 	for key := range c.loginProviders {
@@ -151,8 +167,7 @@ func nilIfEmptySlice(s []string) []string {
 }
 
 func poolOutput(p *store.Pool) *IdentityPool {
-	out := &IdentityPool{
-		IdentityPoolId:                 p.ID,
+	out := &IdentityPool{IdentityPoolId: p.ID, PoolSettings: PoolSettings{
 		IdentityPoolName:               p.Name,
 		AllowUnauthenticatedIdentities: p.AllowUnauthenticated,
 		AllowClassicFlow:               p.AllowClassicFlow,
@@ -161,7 +176,7 @@ func poolOutput(p *store.Pool) *IdentityPool {
 		OpenIdConnectProviderARNs:      p.OpenIDConnectProviderARNs,
 		SamlProviderARNs:               p.SAMLProviderARNs,
 		IdentityPoolTags:               p.Tags,
-	}
+	}}
 	if out.IdentityPoolTags == nil {
 		out.IdentityPoolTags = map[string]string{}
 	}
@@ -181,17 +196,7 @@ func poolOutput(p *store.Pool) *IdentityPool {
 
 // CreateIdentityPool creates a pool in the caller's account and region.
 func (s *Service) CreateIdentityPool(ctx context.Context, in *CreateIdentityPoolInput) (*IdentityPool, error) {
-	cfg := poolConfig{
-		name:                 in.IdentityPoolName,
-		allowUnauthenticated: in.AllowUnauthenticatedIdentities,
-		allowClassicFlow:     in.AllowClassicFlow,
-		loginProviders:       in.SupportedLoginProviders,
-		developerProvider:    in.DeveloperProviderName,
-		oidcProviders:        in.OpenIdConnectProviderARNs,
-		userPoolProviders:    in.CognitoIdentityProviders,
-		samlProviders:        in.SamlProviderARNs,
-		tags:                 in.IdentityPoolTags,
-	}
+	cfg := configOf(&IdentityPool{PoolSettings: in.PoolSettings})
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -290,17 +295,7 @@ func (s *Service) editPool(ctx context.Context, find func(store.Reader) (*store.
 
 // UpdateIdentityPool replaces a pool's configuration.
 func (s *Service) UpdateIdentityPool(ctx context.Context, in *IdentityPool) (*IdentityPool, error) {
-	cfg := poolConfig{
-		name:                 in.IdentityPoolName,
-		allowUnauthenticated: in.AllowUnauthenticatedIdentities,
-		allowClassicFlow:     in.AllowClassicFlow,
-		loginProviders:       in.SupportedLoginProviders,
-		developerProvider:    in.DeveloperProviderName,
-		oidcProviders:        in.OpenIdConnectProviderARNs,
-		userPoolProviders:    in.CognitoIdentityProviders,
-		samlProviders:        in.SamlProviderARNs,
-		tags:                 in.IdentityPoolTags,
-	}
+	cfg := configOf(in)
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}

@@ -32,22 +32,10 @@ type CognitoIdentityProvider struct {
 	ServerSideTokenCheck *bool  `json:"ServerSideTokenCheck,omitempty"`
 }
 
-type CreateIdentityPoolInput struct {
-	IdentityPoolName               string                    `json:"IdentityPoolName"`
-	AllowUnauthenticatedIdentities bool                      `json:"AllowUnauthenticatedIdentities"`
-	AllowClassicFlow               *bool                     `json:"AllowClassicFlow"`
-	SupportedLoginProviders        map[string]string         `json:"SupportedLoginProviders"`
-	DeveloperProviderName          string                    `json:"DeveloperProviderName"`
-	OpenIdConnectProviderARNs      []string                  `json:"OpenIdConnectProviderARNs"`
-	CognitoIdentityProviders       []CognitoIdentityProvider `json:"CognitoIdentityProviders"`
-	SamlProviderARNs               []string                  `json:"SamlProviderARNs"`
-	IdentityPoolTags               map[string]string         `json:"IdentityPoolTags"`
-}
-
-// IdentityPool is the output of the pool operations and the input of
-// UpdateIdentityPool.
-type IdentityPool struct {
-	IdentityPoolId                 string                    `json:"IdentityPoolId"`
+// PoolSettings are the members a pool is configured with: the input of
+// CreateIdentityPool, and, with the pool's id, the input of
+// UpdateIdentityPool and the output of the pool operations.
+type PoolSettings struct {
 	IdentityPoolName               string                    `json:"IdentityPoolName"`
 	AllowUnauthenticatedIdentities bool                      `json:"AllowUnauthenticatedIdentities"`
 	AllowClassicFlow               *bool                     `json:"AllowClassicFlow,omitempty"`
@@ -59,6 +47,17 @@ type IdentityPool struct {
 	// IdentityPoolTags is always sent, as {} when the pool has no tags;
 	// in UpdateIdentityPool's input, nil means "leave the tags alone".
 	IdentityPoolTags map[string]string `json:"IdentityPoolTags"`
+}
+
+type CreateIdentityPoolInput struct {
+	PoolSettings
+}
+
+// IdentityPool is the output of the pool operations and the input of
+// UpdateIdentityPool.
+type IdentityPool struct {
+	IdentityPoolId string `json:"IdentityPoolId"`
+	PoolSettings
 }
 
 type DeleteIdentitiesInput struct {

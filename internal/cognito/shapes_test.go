@@ -81,11 +81,18 @@ func memberDefaults(t *testing.T) map[string]bool {
 	return out
 }
 
-// jsonFields returns a struct type's JSON members by wire name.
+// jsonFields returns a struct type's JSON members by wire name, the
+// members of embedded structs included (encoding/json promotes them).
 func jsonFields(t reflect.Type) map[string]reflect.StructField {
 	out := map[string]reflect.StructField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			for name, inner := range jsonFields(f.Type) {
+				out[name] = inner
+			}
+			continue
+		}
 		if !f.IsExported() {
 			continue
 		}
