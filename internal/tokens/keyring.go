@@ -247,17 +247,20 @@ func (r *KeyRing) Run(ctx context.Context) {
 }
 
 // signer picks the key that signs at now: the newest key that has been
-// published for Propagation and is not retired yet. A ring whose only
-// unretired key is still young (the very first key) signs with that one.
+// published for Propagation and is not retired yet. When no unretired key
+// is that old (the very first key, or a rotation right after it), the
+// oldest unretired key signs: it is the one published longest.
 func (r *KeyRing) signer(now time.Time) *key {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	var best, newest *key
+	var best, oldest *key
 	for _, k := range r.keys {
 		if k.retiresAt != nil && !now.Before(*k.retiresAt) {
 			continue
 		}
-		newest = k
+		if oldest == nil {
+			oldest = k
+		}
 		if !k.created.Add(Propagation).After(now) {
 			best = k
 		}
@@ -265,7 +268,7 @@ func (r *KeyRing) signer(now time.Time) *key {
 	if best != nil {
 		return best
 	}
-	return newest
+	return oldest
 }
 
 // lookup returns the published key with the given id.
