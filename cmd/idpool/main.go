@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -155,6 +156,15 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
+	}
+	if cfg.DebugListen != "" {
+		dl, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			return fmt.Errorf("--debug-listen: %w", err)
+		}
+		defer dl.Close()
+		go http.Serve(dl, debugMux())
+		log.Info("debug endpoints listening", "addr", dl.Addr().String())
 	}
 	log.Info("idpool listening", "addr", ln.Addr().String(), "store", storeName(cfg), "issuer", cfg.Issuer,
 		"auth", cfg.Auth, "logins", cfg.Logins, "rate_limits", cfg.RateLimits, "version", versionString())
@@ -336,4 +346,15 @@ func storeName(cfg *config.Config) string {
 		return "sqlite:" + filepath.Join(cfg.DataDir, "idpool.db")
 	}
 	return "postgres"
+}
+
+// debugMux serves Go's profiles (on their own listener, never the API's).
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }

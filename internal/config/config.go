@@ -49,6 +49,9 @@ type Config struct {
 	// Store is "sqlite" (the embedded database in DataDir) or a
 	// postgres:// URL.
 	Store string
+	// DebugListen, when set, serves Go's pprof profiles there (keep it on
+	// loopback).
+	DebugListen string
 }
 
 // Defaults.
@@ -85,7 +88,7 @@ type setting struct {
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	var raw struct {
 		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime string
-		auth, credentialsFile, logins, providersFile, rateLimits, store                                   string
+		auth, credentialsFile, logins, providersFile, rateLimits, store, debugListen                      string
 	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
@@ -105,6 +108,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 			"(or env IDPOOL_CREDENTIALS='AKID:SECRET:ACCOUNT,...')", &raw.credentialsFile},
 		{"logins", "IDPOOL_LOGINS", "trust", "trust (read login tokens without verifying signatures) or verify", &raw.logins},
 		{"providers-file", "IDPOOL_PROVIDERS_FILE", "", "JSON file configuring how verify mode checks each login provider (see docs/strict-mode.md)", &raw.providersFile},
+		{"debug-listen", "IDPOOL_DEBUG_LISTEN", "", "address serving /debug/pprof profiles (off when empty; keep it on loopback)", &raw.debugListen},
 		{"rate-limits", "IDPOOL_RATE_LIMITS", "off", "off, aws (AWS's published rates), or Operation=requests-per-second entries, comma-separated (e.g. aws,GetId=100)", &raw.rateLimits},
 	}
 	fs := flag.NewFlagSet("idpool serve", flag.ContinueOnError)
@@ -159,7 +163,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		c.CredentialsLifetime = d
 	}
 	c.Auth, c.CredentialsFile, c.Credentials = raw.auth, raw.credentialsFile, getenv("IDPOOL_CREDENTIALS")
-	c.Logins, c.ProvidersFile, c.RateLimits, c.Store = raw.logins, raw.providersFile, raw.rateLimits, raw.store
+	c.Logins, c.ProvidersFile, c.RateLimits, c.Store, c.DebugListen = raw.logins, raw.providersFile, raw.rateLimits, raw.store, raw.debugListen
+	if c.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
+			errs = append(errs, fmt.Errorf("--debug-listen %q: %w", c.DebugListen, err))
+		}
+	}
 	switch {
 	case c.Store == "sqlite":
 	case strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://"):
