@@ -166,7 +166,7 @@ func (s *Service) newGuest(ctx context.Context, p *store.Pool) (string, error) {
 	}
 	now := s.now()
 	ident := &store.Identity{ID: id, PoolID: p.ID, CreatedAt: now, UpdatedAt: now}
-	err = s.store.Update(ctx, func(tx store.Tx) error { return tx.InsertIdentity(ctx, ident) })
+	err = s.store.CreateIdentity(ctx, ident)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", poolNotFound(p.ID)
 	}

@@ -204,6 +204,11 @@ type Store interface {
 	// lost a serialization race), so it must not have effects outside tx.
 	// An error returned by fn is returned unchanged.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// CreateIdentity stores a new identity without logins (a guest) and
+	// returns once it is durable, like an Update that only calls
+	// InsertIdentity; backends may batch many of them into one statement.
+	// ErrExists if the id is taken, ErrNotFound if the pool is gone.
+	CreateIdentity(ctx context.Context, id *Identity) error
 	// Close releases the store. In-flight calls finish first.
 	Close() error
 }

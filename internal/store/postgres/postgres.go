@@ -151,6 +151,11 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	return fmt.Errorf("postgres: transaction kept conflicting after %d attempts: %w", maxAttempts, err)
 }
 
+// CreateIdentity implements store.Store.
+func (s *Store) CreateIdentity(ctx context.Context, id *store.Identity) error {
+	return s.Update(ctx, func(tx store.Tx) error { return tx.InsertIdentity(ctx, id) })
+}
+
 // querier is what *pgxpool.Pool and pgx.Tx have in common.
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)

@@ -46,10 +46,11 @@ type Store struct {
 
 // write is one Update waiting for the writer.
 type write struct {
-	ctx  context.Context
-	fn   func(tx store.Tx) error
-	err  error
-	done chan struct{}
+	ctx   context.Context
+	fn    func(tx store.Tx) error
+	guest *store.Identity // set instead of fn by CreateIdentity
+	err   error
+	done  chan struct{}
 }
 
 // maxBatch bounds how many Updates share one commit.
@@ -68,6 +69,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// acknowledged is lost even when the machine loses power.
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_pragma", "foreign_keys(ON)")
+		// A large page cache, and reads through mmap, keep the B-tree pages
+		// of a big pool in memory instead of in read/write system calls.
+		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", "mmap_size(1073741824)")
+		// Savepoint and statement journals in memory: otherwise every
+		// group commit creates and unlinks a temporary file.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		if extra != "" {
 			q.Add("_pragma", extra)
 		}
@@ -184,7 +192,20 @@ func (s *Store) Close() error {
 // other Update (SQLite has one writer), so it sees all writes committed
 // before it.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	w := &write{ctx: ctx, fn: fn, done: make(chan struct{})}
+	return s.enqueue(&write{ctx: ctx, fn: fn, done: make(chan struct{})})
+}
+
+// CreateIdentity stores a guest identity in the next group commit. The
+// guests of one batch are inserted with one multi-row statement: the
+// single-writer cost of a guest is its share of one statement, not a
+// statement and a savepoint of its own.
+func (s *Store) CreateIdentity(ctx context.Context, id *store.Identity) error {
+	return s.enqueue(&write{ctx: ctx, guest: id, done: make(chan struct{})})
+}
+
+// enqueue hands a write to the writer and waits for its commit.
+func (s *Store) enqueue(w *write) error {
+	ctx := w.ctx
 	s.closeMu.Lock()
 	if s.closed {
 		s.closeMu.Unlock()
@@ -254,9 +275,14 @@ func (s *Store) commit(batch []*write) {
 	defer sqlTx.Rollback()
 	t := &tx{q: txQuerier{tx: sqlTx, c: s.ws}}
 	applied := 0
+	var guests []*write
 	for _, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			w.err = err
+			continue
+		}
+		if w.guest != nil {
+			guests = append(guests, w)
 			continue
 		}
 		if len(batch) == 1 {
@@ -287,12 +313,45 @@ func (s *Store) commit(batch []*write) {
 			applied++
 		}
 	}
+	applied += s.insertGuests(ctx, t, guests)
 	if applied == 0 {
 		return
 	}
 	if err := sqlTx.Commit(); err != nil {
 		s.failAll(batch, fmt.Errorf("sqlite: commit: %w", err))
 	}
+}
+
+// insertGuests inserts the guest identities of a batch with one
+// statement; if it fails (a taken id, a pool deleted in the same batch),
+// each is inserted alone so that only the faulty ones fail. It returns how
+// many were inserted.
+func (s *Store) insertGuests(ctx context.Context, t *tx, guests []*write) int {
+	if len(guests) == 0 {
+		return 0
+	}
+	if len(guests) > 1 {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO identities (` + identityColumns + `) VALUES (?, ?, ?, ?, ?)`)
+		args := make([]any, 0, 5*len(guests))
+		for i, w := range guests {
+			if i > 0 {
+				b.WriteString(", (?, ?, ?, ?, ?)")
+			}
+			g := w.guest
+			args = append(args, g.ID, g.PoolID, g.CreatedAt.UnixNano(), g.UpdatedAt.UnixNano(), g.Disabled)
+		}
+		if _, err := t.q.ExecContext(ctx, b.String(), args...); err == nil {
+			return len(guests)
+		}
+	}
+	n := 0
+	for _, w := range guests {
+		if w.err = t.InsertIdentity(w.ctx, w.guest); w.err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // failAll reports err to every write of the batch that had succeeded:

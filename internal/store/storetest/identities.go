@@ -21,6 +21,7 @@ func identityTests() []namedTest {
 		{"IdentityList", testIdentityList},
 		{"ConcurrentFindOrCreateLogin", testConcurrentFindOrCreate},
 		{"ConcurrentMerges", testConcurrentMerges},
+		{"CreateIdentity", testCreateIdentity},
 	}
 }
 
@@ -404,6 +405,61 @@ func testConcurrentMerges(t *testing.T, s store.Store) {
 		got := mustIdentity(t, s, identityID(n))
 		if !got.Disabled || len(got.Logins) != 0 {
 			t.Errorf("merged identity %d: disabled %v, %d logins", n, got.Disabled, len(got.Logins))
+		}
+	}
+}
+
+// testCreateIdentity stores guests concurrently (the SQLite backend batches
+// them into one statement): all arrive, a taken id fails alone, a missing
+// pool is ErrNotFound.
+func testCreateIdentity(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	p := withPool(t, s)
+	taken := newIdentity(p, 0)
+	if err := s.CreateIdentity(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	const guests = 64
+	errs := make([]error, guests+2)
+	var wg sync.WaitGroup
+	for i := 0; i < guests; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.CreateIdentity(ctx, newIdentity(p, i+1))
+		}()
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errs[guests] = s.CreateIdentity(ctx, newIdentity(p, 0)) // the taken id
+	}()
+	go func() {
+		defer wg.Done()
+		errs[guests+1] = s.CreateIdentity(ctx, newIdentity(&store.Pool{ID: "us-east-1:99999999-0000-4000-8000-000000000000"}, 999))
+	}()
+	wg.Wait()
+	for i := 0; i < guests; i++ {
+		if errs[i] != nil {
+			t.Errorf("guest %d: %v", i+1, errs[i])
+		}
+	}
+	if !errors.Is(errs[guests], store.ErrExists) {
+		t.Errorf("taken id: %v, want ErrExists", errs[guests])
+	}
+	if !errors.Is(errs[guests+1], store.ErrNotFound) {
+		t.Errorf("missing pool: %v, want ErrNotFound", errs[guests+1])
+	}
+	ids, err := s.ListIdentities(ctx, p.ID, nil, 1000, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != guests+1 {
+		t.Errorf("%d identities stored, want %d", len(ids), guests+1)
+	}
+	for _, id := range ids {
+		if len(id.Logins) != 0 || id.Disabled {
+			t.Errorf("guest %s stored with logins %v, disabled %v", id.ID, id.Logins, id.Disabled)
 		}
 	}
 }
