@@ -454,7 +454,7 @@ func TestCheck(t *testing.T) {
 		{"malformed", "ListIdentityPools", `{"MaxResults" 5}`, ser, "Malformed JSON at offset 14"},
 		{"single quotes", "ListIdentityPools", `{'MaxResults':5}`, ser, "Malformed JSON at offset 1"},
 		{"trailing comma", "ListIdentityPools", `{"MaxResults":5,}`, ser, "Malformed JSON at offset 16"},
-		{"bad escape", "DescribeIdentityPool", `{"IdentityPoolId":"\x"}`, ser, "Malformed JSON at offset 19"},
+		{"bad escape", "DescribeIdentityPool", `{"IdentityPoolId":"\x"}`, ser, "Malformed JSON at offset 20"},
 		{"trailing object", "ListIdentityPools", `{"MaxResults":5}{}`, ser, "Unexpected content after the JSON object"},
 		{"trailing garbage", "ListIdentityPools", `{"MaxResults":5} x`, ser, "Unexpected content after the JSON object"},
 		{"trailing bracket", "ListIdentityPools", `{"MaxResults":5}]`, ser, "Unexpected content after the JSON object"},
