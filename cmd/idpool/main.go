@@ -149,6 +149,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		Keys:                keys,
 		Verifier:            verifier,
 		RateLimits:          rates,
+		StoreIsPrivate:      cfg.Store == "sqlite",
 	})
 	if err != nil {
 		return err

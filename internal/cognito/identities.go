@@ -239,7 +239,7 @@ func tagsOfLogins(p *store.Pool, logins []*federation.Login) map[string]string {
 // GetOpenIdTokenForDeveloperIdentity registers or finds the identity of a
 // developer user and returns a token for it.
 func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, in *GetOpenIdTokenForDeveloperIdentityInput) (*GetOpenIdTokenForDeveloperIdentityResponse, error) {
-	p, err := s.ownedPool(ctx, s.store, in.IdentityPoolId)
+	p, err := s.readPool(ctx, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func decodeIdentityToken(tok string) (*store.IdentityCursor, error) {
 
 // ListIdentities pages through a pool's identities in creation order.
 func (s *Service) ListIdentities(ctx context.Context, in *ListIdentitiesInput) (*ListIdentitiesResponse, error) {
-	p, err := s.ownedPool(ctx, s.store, in.IdentityPoolId)
+	p, err := s.readPool(ctx, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +454,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 // developerPool returns the caller's pool for a developer operation naming
 // a developer provider, which must be the pool's.
 func (s *Service) developerPool(ctx context.Context, poolID, provider string) (*store.Pool, error) {
-	p, err := s.ownedPool(ctx, s.store, poolID)
+	p, err := s.readPool(ctx, poolID)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +486,7 @@ func (s *Service) LookupDeveloperIdentity(ctx context.Context, in *LookupDevelop
 	if in.IdentityId == "" && in.DeveloperUserIdentifier == "" {
 		return nil, apierr.New(apierr.InvalidParameter, "Either IdentityId or DeveloperUserIdentifier must be specified.")
 	}
-	p, err := s.ownedPool(ctx, s.store, in.IdentityPoolId)
+	p, err := s.readPool(ctx, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}

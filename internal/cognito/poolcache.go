@@ -12,8 +12,9 @@ import (
 // GetOpenIdToken, GetCredentialsForIdentity, UnlinkIdentity), which read
 // their pool on every call while pools change rarely. A change made through
 // this server drops the entry at once; a change made through another
-// replica is seen within poolCacheTTL. The developer operations always read
-// the store, so an administrator reads what they just wrote.
+// replica is seen within poolCacheTTL. The developer operations read the
+// store (so an administrator reads what they just wrote on any replica),
+// unless the store is private to this server (readPool).
 type poolCache struct {
 	now func() time.Time
 	mu  sync.Mutex

@@ -227,7 +227,7 @@ func (s *Service) CreateIdentityPool(ctx context.Context, in *CreateIdentityPool
 
 // DescribeIdentityPool returns a pool's configuration.
 func (s *Service) DescribeIdentityPool(ctx context.Context, in *DescribeIdentityPoolInput) (*IdentityPool, error) {
-	p, err := s.ownedPool(ctx, s.store, in.IdentityPoolId)
+	p, err := s.readPool(ctx, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +491,7 @@ func (s *Service) SetIdentityPoolRoles(ctx context.Context, in *SetIdentityPoolR
 
 // GetIdentityPoolRoles returns what SetIdentityPoolRoles stored.
 func (s *Service) GetIdentityPoolRoles(ctx context.Context, in *GetIdentityPoolRolesInput) (*GetIdentityPoolRolesResponse, error) {
-	p, err := s.ownedPool(ctx, s.store, in.IdentityPoolId)
+	p, err := s.readPool(ctx, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}
@@ -560,7 +560,7 @@ func principalTagOutput(p *store.Pool, provider string) *GetPrincipalTagAttribut
 // GetPrincipalTagAttributeMap returns one provider's principal-tag mapping;
 // a provider never configured reads as UseDefaults false and no tags.
 func (s *Service) GetPrincipalTagAttributeMap(ctx context.Context, in *GetPrincipalTagAttributeMapInput) (*GetPrincipalTagAttributeMapResponse, error) {
-	p, err := s.ownedPool(ctx, s.store, in.IdentityPoolId)
+	p, err := s.readPool(ctx, in.IdentityPoolId)
 	if err != nil {
 		return nil, err
 	}

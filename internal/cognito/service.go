@@ -41,6 +41,11 @@ type Config struct {
 	// CredentialsLifetime is how long minted credentials last;
 	// sts.DefaultLifetime if 0.
 	CredentialsLifetime time.Duration
+	// StoreIsPrivate says no other server writes to the store (the
+	// embedded SQLite database): every change then goes through this
+	// Service, and the developer operations' reads of a pool can be
+	// served from its cache too, which stays exact.
+	StoreIsPrivate bool
 }
 
 // Service implements the Cognito Identity operations.
@@ -57,6 +62,7 @@ type Service struct {
 	pools         *poolCache
 
 	credentialsLifetime time.Duration
+	privateStore        bool
 }
 
 // DefaultMaxPools is AWS's quota of identity pools per account and region.
@@ -76,6 +82,7 @@ func New(c Config) *Service {
 		minter:        c.Minter,
 
 		credentialsLifetime: c.CredentialsLifetime,
+		privateStore:        c.StoreIsPrivate,
 	}
 	if s.credentialsLifetime <= 0 {
 		s.credentialsLifetime = sts.DefaultLifetime
@@ -134,6 +141,27 @@ func poolNotFound(id string) error {
 // region. Any other pool does not exist as far as the caller can tell.
 func (s *Service) ownedPool(ctx context.Context, r store.Reader, id string) (*store.Pool, error) {
 	p, err := r.GetPool(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, poolNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.owns(caller.From(ctx), p) {
+		return nil, poolNotFound(id)
+	}
+	return p, nil
+}
+
+// readPool is ownedPool for operations that only read the pool: from the
+// pool cache when the store is private to this server (the cache is then
+// exact: every change goes through this Service and drops its entry),
+// else from the store. The result must not be modified.
+func (s *Service) readPool(ctx context.Context, id string) (*store.Pool, error) {
+	if !s.privateStore {
+		return s.ownedPool(ctx, s.store, id)
+	}
+	p, err := s.pools.get(ctx, s.store, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, poolNotFound(id)
 	}

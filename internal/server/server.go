@@ -58,6 +58,9 @@ type Options struct {
 	// RateLimits are per-operation requests per second; nil limits
 	// nothing.
 	RateLimits map[string]float64
+	// StoreIsPrivate says no other server shares the store (true for the
+	// embedded SQLite database): pool reads may then all be cached.
+	StoreIsPrivate bool
 }
 
 // InsecureDevelopmentSecret is the server secret of a Server built without
@@ -153,6 +156,7 @@ func New(o Options) (*Server, error) {
 		Minter:        minter,
 
 		CredentialsLifetime: o.CredentialsLifetime,
+		StoreIsPrivate:      o.StoreIsPrivate,
 	})
 	register(api, svc)
 

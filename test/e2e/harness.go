@@ -142,6 +142,9 @@ func Start(t testing.TB, o Options) *Env {
 		MaxPools:     o.MaxPools,
 		MaxBodyBytes: o.MaxBodyBytes,
 		IssuerURL:    o.IssuerURL,
+		// One server per SQLite database, as the idpool command runs it:
+		// the developer operations read pools through the cache.
+		StoreIsPrivate: true,
 	})
 	if err != nil {
 		hs.Close()
