@@ -12,9 +12,7 @@
 set -euo pipefail
 shopt -s inherit_errexit # failures inside $(...) count too
 
-FLOWS=(pools list roles principal_tags tags errors)
-# Identity operations (GetId, GetCredentialsForIdentity, ...) go here too:
-# add flow_identities and list it in FLOWS.
+FLOWS=(pools list roles principal_tags tags errors identities developer credentials)
 
 : "${IDPOOL_ENDPOINT:?set IDPOOL_ENDPOINT to the server URL, e.g. http://127.0.0.1:4591}"
 REGION=us-east-1
@@ -25,7 +23,7 @@ ACCOUNT=${IDPOOL_ACCOUNT:-000000000000}
 # ~/.aws says.
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=$REGION
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_COGNITO_IDENTITY
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_COGNITO_IDENTITY AWS_ENDPOINT_URL_STS
 # One attempt per command: a retry would hide a server error (and make a
 # dead server slow to notice).
 export AWS_MAX_ATTEMPTS=1
@@ -318,6 +316,234 @@ flow_errors() {
 	ci --debug list-identity-pools --max-results 1 >/dev/null 2>"$WORK/debug"
 	grep -qE 'RequestId: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' "$WORK/debug" ||
 		fail "no RequestId in the CLI's debug log"
+}
+
+# The identity flows' providers (as in compat/boto3_test.py): in idpool's
+# default trust mode a Facebook access token is opaque and stands for the
+# user, and a user pool ID token is read without checking its signature.
+FACEBOOK=graph.facebook.com
+DEVELOPER=login.compat.example
+COGNITO=cognito-identity.amazonaws.com
+MSG_UNAUTHENTICATED="Unauthenticated access is not supported for this identity pool."
+MSG_LOGINS_MISMATCH="Logins don't match. Please include at least one valid login for this identity or identity pool."
+MSG_DEVELOPER_PROVIDER="This identity pool does not support the specified developer provider"
+
+# app runs a public cognito-identity command unsigned, as an app does.
+app() {
+	ci "$@" --no-sign-request
+}
+
+# identity_pool SUFFIX ARGS... creates a pool with guests, a Facebook app,
+# the user pool client and the developer provider, and prints its id.
+identity_pool() {
+	local suffix=$1 out
+	shift
+	out=$(new_pool "$suffix" --allow-unauthenticated-identities \
+		--supported-login-providers "$FACEBOOK=app" \
+		--cognito-identity-providers "ProviderName=$USER_POOL,ClientId=$CLIENT_ID" \
+		--developer-provider-name "$DEVELOPER" "$@")
+	jget "$out" 'd["IdentityPoolId"]'
+}
+
+# user_pool_token SUB prints an ID token of the user pool for SUB (iss, aud
+# = the client id, an hour of validity; the signature is junk).
+user_pool_token() {
+	python3 - "$1" "https://$USER_POOL" "$CLIENT_ID" <<'PY'
+import base64, json, sys, time
+sub, iss, aud = sys.argv[1:]
+enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+now = int(time.time())
+claims = {"sub": sub, "iss": iss, "aud": aud, "token_use": "id", "iat": now, "exp": now + 3600}
+print(".".join([enc(b'{"alg":"RS256","kid":"compat-fake","typ":"JWT"}'), enc(json.dumps(claims).encode()), enc(b"not a signature")]))
+PY
+}
+
+# logins KEY VALUE ... prints a Logins map as JSON (token values contain
+# characters the CLI's shorthand syntax would split on).
+logins() {
+	python3 -c 'import json, sys; a = sys.argv[1:]; print(json.dumps(dict(zip(a[::2], a[1::2]))))' "$@"
+}
+
+# claims TOKEN prints the payload of a JWS (the boto3 suite verifies the
+# signatures).
+claims() {
+	python3 -c 'import base64, sys; p = sys.argv[1].split(".")[1]; print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$1"
+}
+
+# list_ids POOL PAGE_SIZE [--hide-disabled] pages through ListIdentities by
+# hand with --next-token and prints the ids as a JSON list.
+list_ids() {
+	local pool=$1 size=$2 page tok all='[]'
+	shift 2
+	page=$(ci list-identities --identity-pool-id "$pool" --max-results "$size" "$@")
+	while :; do
+		expect_json "$page" "len(d['Identities']) <= $size" "d['IdentityPoolId'] == '$pool'"
+		all=$(python3 -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1]) + [i["IdentityId"] for i in json.loads(sys.argv[2])["Identities"]]))' "$all" "$page")
+		tok=$(jget "$page" 'd.get("NextToken", "")')
+		[[ -n $tok ]] || break
+		page=$(ci list-identities --identity-pool-id "$pool" --max-results "$size" --next-token "$tok" "$@")
+	done
+	printf '%s\n' "$all"
+}
+
+# sts_as ACCESS_KEY SECRET SESSION_TOKEN ARGS... runs `aws sts ARGS...` with
+# minted credentials in the environment, as a user of them would.
+sts_as() {
+	local key=$1 secret=$2 token=$3
+	shift 3
+	AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_SESSION_TOKEN=$token \
+		aws --endpoint-url "$IDPOOL_ENDPOINT" --region "$REGION" --output json sts "$@"
+}
+
+# caller_is CREDENTIALS_JSON ARN: STS GetCallerIdentity with the credentials
+# (AccessKeyId, SecretKey or SecretAccessKey, SessionToken) names ARN.
+caller_is() {
+	local key secret token out
+	key=$(jget "$1" 'd["AccessKeyId"]')
+	secret=$(jget "$1" 'd.get("SecretKey") or d["SecretAccessKey"]')
+	token=$(jget "$1" 'd["SessionToken"]')
+	out=$(sts_as "$key" "$secret" "$token" get-caller-identity)
+	expect_json "$out" "d['Arn'] == '$2'" "d['Account'] == '$ACCOUNT'"
+}
+
+# GetId (guests, a Facebook login, a user pool login), linking with
+# GetOpenIdToken, the merge of a guest that signs in with a known login,
+# DescribeIdentity, ListIdentities with paging and --hide-disabled,
+# UnlinkIdentity, DeleteIdentities.
+flow_identities() {
+	local pool noguest g1 g2 fb up user out known listed
+	pool=$(identity_pool ids)
+
+	g1=$(jget "$(app get-id --identity-pool-id "$pool")" 'd["IdentityId"]')
+	g2=$(jget "$(app get-id --identity-pool-id "$pool")" 'd["IdentityId"]')
+	expect_json "[\"$g1\", \"$g2\"]" "d[0] != d[1]" \
+		"all(__import__('re').fullmatch(r'us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}', i) for i in d)"
+	out=$(ci describe-identity --identity-id "$g1")
+	expect_json "$out" "d['IdentityId'] == '$g1'" "'Logins' not in d" "d['CreationDate'] <= d['LastModifiedDate']"
+
+	noguest=$(identity_pool ids-noguest --no-allow-unauthenticated-identities)
+	expect_error NotAuthorizedException "$MSG_UNAUTHENTICATED" get-id --identity-pool-id "$noguest"
+
+	# A Facebook user: the same login, the same identity.
+	fb=EAAB-$RUN-alice
+	user=$(jget "$(app get-id --identity-pool-id "$pool" --logins "$(logins "$FACEBOOK" "$fb")")" 'd["IdentityId"]')
+	out=$(app get-id --identity-pool-id "$pool" --logins "$(logins "$FACEBOOK" "$fb")")
+	expect_json "$out" "d == {'IdentityId': '$user'}"
+
+	# Linking: GetOpenIdToken with the identity's login and a user pool one.
+	up=$(user_pool_token "sub-$RUN-alice")
+	out=$(app get-open-id-token --identity-id "$user" --logins "$(logins "$FACEBOOK" "$fb" "$USER_POOL" "$up")")
+	expect_json "$out" "d['IdentityId'] == '$user'" "d['Token'].count('.') == 2"
+	out=$(ci describe-identity --identity-id "$user")
+	expect_json "$out" "sorted(d['Logins']) == sorted(['$FACEBOOK', '$USER_POOL'])"
+	out=$(app get-id --identity-pool-id "$pool" --logins "$(logins "$USER_POOL" "$up")")
+	expect_json "$out" "d == {'IdentityId': '$user'}"
+	expect_error NotAuthorizedException "$MSG_LOGINS_MISMATCH" get-open-id-token --identity-id "$user"
+
+	# Merge: guest g2 signs in with Alice's login; Alice's identity wins and
+	# the guest is disabled.
+	out=$(app get-open-id-token --identity-id "$g2" --logins "$(logins "$FACEBOOK" "$fb")")
+	expect_json "$out" "d['IdentityId'] == '$user'"
+	expect_error NotAuthorizedException "Access to Identity '$g2' is forbidden." get-open-id-token --identity-id "$g2"
+
+	# ListIdentities, pages of 2 by hand; --hide-disabled leaves g2 out.
+	listed=$(list_ids "$pool" 2)
+	expect_json "$listed" "d == ['$g1', '$g2', '$user']"
+	listed=$(list_ids "$pool" 2 --hide-disabled)
+	expect_json "$listed" "d == ['$g1', '$user']"
+
+	# UnlinkIdentity, proven with the user pool login.
+	out=$(app unlink-identity --identity-id "$user" --logins "$(logins "$USER_POOL" "$up")" --logins-to-remove "$FACEBOOK")
+	[[ -z $out ]] || fail "unlink-identity printed: $out"
+	out=$(ci describe-identity --identity-id "$user")
+	expect_json "$out" "d['Logins'] == ['$USER_POOL']"
+	known=$(jget "$(app get-id --identity-pool-id "$pool" --logins "$(logins "$FACEBOOK" "$fb")")" 'd["IdentityId"]')
+	[[ $known != "$user" ]] || fail "an unlinked Facebook login still finds identity $user"
+
+	# DeleteIdentities.
+	out=$(ci delete-identities --identity-ids-to-delete "$g1" "$known")
+	expect_json "$out" "d == {'UnprocessedIdentityIds': []}"
+	expect_error ResourceNotFoundException "Identity '$g1' not found." describe-identity --identity-id "$g1"
+	listed=$(list_ids "$pool" 60)
+	expect_json "$listed" "d == ['$g2', '$user']"
+}
+
+# GetOpenIdTokenForDeveloperIdentity, LookupDeveloperIdentity,
+# MergeDeveloperIdentities, UnlinkDeveloperIdentity.
+flow_developer() {
+	local pool out alice bob
+	pool=$(identity_pool dev)
+	out=$(ci get-open-id-token-for-developer-identity --identity-pool-id "$pool" --logins "$DEVELOPER=alice" --token-duration 900)
+	expect_json "$out" "sorted(d) == ['IdentityId', 'Token']"
+	alice=$(jget "$out" 'd["IdentityId"]')
+	expect_json "$(claims "$(jget "$out" 'd["Token"]')")" \
+		"d['sub'] == '$alice'" "d['aud'] == '$pool'" "d['exp'] - d['iat'] == 900" \
+		"d['amr'] == ['authenticated', '$DEVELOPER', '$DEVELOPER:$pool:alice']"
+	out=$(ci get-open-id-token-for-developer-identity --identity-pool-id "$pool" --logins "$DEVELOPER=alice")
+	expect_json "$out" "d['IdentityId'] == '$alice'"
+	bob=$(jget "$(ci get-open-id-token-for-developer-identity --identity-pool-id "$pool" --logins "$DEVELOPER=bob")" 'd["IdentityId"]')
+	[[ $bob != "$alice" ]] || fail "two developer users got one identity"
+
+	out=$(ci lookup-developer-identity --identity-pool-id "$pool" --developer-user-identifier alice --max-results 10)
+	expect_json "$out" "d == {'IdentityId': '$alice', 'DeveloperUserIdentifierList': ['alice']}"
+	out=$(ci lookup-developer-identity --identity-pool-id "$pool" --identity-id "$bob" --max-results 10)
+	expect_json "$out" "d == {'IdentityId': '$bob', 'DeveloperUserIdentifierList': ['bob']}"
+
+	out=$(ci merge-developer-identities --source-user-identifier alice --destination-user-identifier bob \
+		--developer-provider-name "$DEVELOPER" --identity-pool-id "$pool")
+	expect_json "$out" "d == {'IdentityId': '$bob'}"
+	out=$(ci lookup-developer-identity --identity-pool-id "$pool" --identity-id "$bob" --max-results 10)
+	expect_json "$out" "d == {'IdentityId': '$bob', 'DeveloperUserIdentifierList': ['alice', 'bob']}"
+	out=$(ci lookup-developer-identity --identity-pool-id "$pool" --identity-id "$bob" --max-results 1)
+	expect_json "$out" "d['DeveloperUserIdentifierList'] == ['alice']" "d.get('NextToken')"
+	out=$(ci lookup-developer-identity --identity-pool-id "$pool" --identity-id "$bob" --max-results 1 --next-token "$(jget "$out" 'd["NextToken"]')")
+	expect_json "$out" "d['DeveloperUserIdentifierList'] == ['bob']" "'NextToken' not in d"
+	expect_error NotAuthorizedException "Access to Identity '$alice' is forbidden." get-credentials-for-identity --identity-id "$alice"
+
+	out=$(ci unlink-developer-identity --identity-id "$bob" --identity-pool-id "$pool" \
+		--developer-provider-name "$DEVELOPER" --developer-user-identifier alice)
+	[[ -z $out ]] || fail "unlink-developer-identity printed: $out"
+	expect_error ResourceNotFoundException "Developer user identifier 'alice' not found." \
+		lookup-developer-identity --identity-pool-id "$pool" --developer-user-identifier alice --max-results 10
+	expect_error NotAuthorizedException "$MSG_DEVELOPER_PROVIDER" \
+		get-open-id-token-for-developer-identity --identity-pool-id "$pool" --logins login.other.example=alice
+}
+
+# SetIdentityPoolRoles, GetCredentialsForIdentity for a guest and for a
+# developer identity (enhanced flow, the cognito-identity.amazonaws.com
+# login), the classic flow (GetOpenIdToken, STS AssumeRoleWithWebIdentity),
+# each proven with STS GetCallerIdentity under the minted credentials.
+flow_credentials() {
+	local pool guest out creds dev token
+	pool=$(identity_pool creds --allow-classic-flow)
+	ci set-identity-pool-roles --identity-pool-id "$pool" \
+		--roles "authenticated=$AUTH_ROLE,unauthenticated=$UNAUTH_ROLE" >/dev/null
+
+	guest=$(jget "$(app get-id --identity-pool-id "$pool")" 'd["IdentityId"]')
+	out=$(app get-credentials-for-identity --identity-id "$guest")
+	expect_json "$out" "d['IdentityId'] == '$guest'" \
+		"sorted(d['Credentials']) == ['AccessKeyId', 'Expiration', 'SecretKey', 'SessionToken']" \
+		"__import__('re').fullmatch(r'ASIA[A-Z2-7]{16}', d['Credentials']['AccessKeyId'])" \
+		"len(d['Credentials']['SecretKey']) == 40"
+	creds=$(jget "$out" 'json.dumps(d["Credentials"])')
+	caller_is "$creds" "arn:aws:sts::$ACCOUNT:assumed-role/Compat_Unauth_Role/CognitoIdentityCredentials"
+
+	dev=$(ci get-open-id-token-for-developer-identity --identity-pool-id "$pool" --logins "$DEVELOPER=erin")
+	token=$(jget "$dev" 'd["Token"]')
+	out=$(app get-credentials-for-identity --identity-id "$(jget "$dev" 'd["IdentityId"]')" --logins "$(logins "$COGNITO" "$token")")
+	expect_json "$out" "d['IdentityId'] == '$(jget "$dev" 'd["IdentityId"]')'"
+	creds=$(jget "$out" 'json.dumps(d["Credentials"])')
+	caller_is "$creds" "arn:aws:sts::$ACCOUNT:assumed-role/Compat_Auth_Role/CognitoIdentityCredentials"
+
+	# Classic flow: the guest's OpenID token, exchanged by STS (no AWS
+	# credentials needed).
+	token=$(jget "$(app get-open-id-token --identity-id "$guest")" 'd["Token"]')
+	out=$(aws --endpoint-url "$IDPOOL_ENDPOINT" --region "$REGION" --output json sts assume-role-with-web-identity \
+		--role-arn "$UNAUTH_ROLE" --role-session-name compat-classic --web-identity-token "$token" --no-sign-request)
+	expect_json "$out" "d['SubjectFromWebIdentityToken'] == '$guest'" "d['Audience'] == '$pool'" \
+		"d['AssumedRoleUser']['Arn'] == 'arn:aws:sts::$ACCOUNT:assumed-role/Compat_Unauth_Role/compat-classic'"
+	creds=$(jget "$out" 'json.dumps(d["Credentials"])')
+	caller_is "$creds" "arn:aws:sts::$ACCOUNT:assumed-role/Compat_Unauth_Role/compat-classic"
 }
 
 # ---------------------------------------------------------------------------

@@ -5,27 +5,41 @@ Run against a server that is already up (scripts/test starts one):
 
     IDPOOL_ENDPOINT=http://127.0.0.1:4591 python3 compat/boto3_test.py [-v] [TestClass[.test_name] ...]
 
-Only the standard library's unittest and boto3 are needed. The suite creates
-its own pools (names start with a per-run prefix) and deletes them when it is
-done, so it can also run against a long-lived server.
+Only the standard library's unittest and boto3 are needed. The token tests
+verify RS512 signatures against the server's JWKS with the first of PyJWT
+(with cryptography), python-jose, authlib or jwcrypto that is importable, else
+with the cryptography package's RSA primitives (boto3's Python usually has
+it); with none of them test_signature_verifier is SKIPPED, and fails under
+CI=true. The suite creates its own pools (names start with a per-run prefix)
+and deletes them when it is done, so it can also run against a long-lived
+server.
 
 Layout: one TestCase class per group of operations, in the order of the
-API reference. New operations get a class of their own below the marker
-"Identity operations" (GetId, GetCredentialsForIdentity, ...), built on
-CompatCase's helpers; the AWS CLI suite (compat/awscli_test.sh) has the same
-flows under the same names.
+API reference: pools first, then, below the marker "Identity operations",
+the identity flows (GetId, linking and merging, DescribeIdentity /
+ListIdentities / UnlinkIdentity / DeleteIdentities, developer identities,
+OpenID tokens, credentials and STS), built on IdentityCase's helpers; the AWS
+CLI suite (compat/awscli_test.sh) has the main flows under the same names.
 """
 
+import base64
+import json
 import os
 import re
 import sys
+import time
 import unittest
+import urllib.request
 import uuid
 
 import boto3
+import botocore
+import botocore.config
 import botocore.exceptions
 
-ENDPOINT = os.environ.get("IDPOOL_ENDPOINT", "")
+ENDPOINT = os.environ.get("IDPOOL_ENDPOINT", "").rstrip("/")
+# Under CI=true nothing may be skipped: a check that cannot run fails.
+CI = os.environ.get("CI") == "true"
 REGION = "us-east-1"
 # The account a non-numeric access key id such as AKIDEXAMPLE acts in: the
 # server's --default-account.
@@ -441,10 +455,688 @@ class ErrorMappingTest(CompatCase):
 
 
 # ---------------------------------------------------------------------------
-# Identity operations (GetId, GetCredentialsForIdentity, GetOpenIdToken, ...)
-# go here, one CompatCase class per group, with the same flows added to
-# compat/awscli_test.sh.
+# Identity operations (GetId, GetCredentialsForIdentity, GetOpenIdToken, ...),
+# one IdentityCase class per group; compat/awscli_test.sh has the main flows
+# too (identities, developer, credentials).
 # ---------------------------------------------------------------------------
+
+# Providers of the identity flows. In idpool's default trust mode a
+# Facebook access token is opaque and stands for the user itself, and a
+# user pool ID token is read without checking its signature, so the flows
+# make their own.
+FACEBOOK = "graph.facebook.com"
+FACEBOOK_APP = "app"
+DEVELOPER = "login.compat.example"
+COGNITO = "cognito-identity.amazonaws.com"
+USER_POOL_ISSUER = "https://" + USER_POOL
+IDENTITY_ID = POOL_ID
+
+# AWS's refusal texts (spec behaviour.md §11) and idpool's where AWS's are
+# not known (docs/decisions.md).
+MSG_UNAUTHENTICATED = "Unauthenticated access is not supported for this identity pool."
+MSG_LOGINS_MISMATCH = "Logins don't match. Please include at least one valid login for this identity or identity pool."
+MSG_CLASSIC_FLOW = "Basic (classic) flow is not enabled, please use enhanced flow."
+MSG_DEVELOPER_PROVIDER = "This identity pool does not support the specified developer provider"
+
+
+def forbidden(identity_id):
+    return "Access to Identity '%s' is forbidden." % identity_id
+
+
+def identity_not_found(identity_id):
+    return "Identity '%s' not found." % identity_id
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def user_pool_token(sub, **claims):
+    """user_pool_token is an unsigned-looking user pool ID token for sub:
+    idpool's trust mode checks iss, aud, sub and exp but not the signature."""
+    now = int(time.time())
+    payload = {"sub": sub, "iss": USER_POOL_ISSUER, "aud": CLIENT_ID, "token_use": "id",
+               "cognito:username": sub, "iat": now, "exp": now + 3600}
+    payload.update(claims)
+    header = {"alg": "RS256", "kid": "compat-fake", "typ": "JWT"}
+    return ".".join([b64url(json.dumps(header).encode()), b64url(json.dumps(payload).encode()), b64url(b"not a signature")])
+
+
+def facebook_token(name):
+    """facebook_token is an opaque Facebook access token of one user of this
+    run."""
+    return "EAAB-%s-%s" % (RUN, name)
+
+
+def get_json(path):
+    """get_json fetches a document the server publishes over plain GET."""
+    with urllib.request.urlopen(ENDPOINT + path, timeout=10) as resp:
+        if resp.status != 200:
+            raise AssertionError("GET %s: status %d" % (path, resp.status))
+        return resp.headers.get("Content-Type", ""), json.loads(resp.read())
+
+
+# JWS verification with the first JOSE library this Python has; without one,
+# RS512 is checked with the cryptography package's RSA primitives. Each
+# verifier takes (token, jwk, jwks) and returns the verified claims, or
+# raises on a bad signature. Claims (aud, exp, ...) are checked by the tests
+# themselves, so the verifiers are told not to check them.
+
+
+def _verify_pyjwt(token, jwk, jwks):
+    import jwt
+    key = jwt.PyJWK.from_dict(jwk)
+    return jwt.decode(token, key.key, algorithms=["RS512"],
+                      options={"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": False})
+
+
+def _verify_python_jose(token, jwk, jwks):
+    from jose import jwt as jose_jwt
+    return jose_jwt.decode(token, jwks, algorithms=["RS512"],
+                           options={"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_at_hash": False})
+
+
+def _verify_authlib(token, jwk, jwks):
+    from authlib.jose import JsonWebKey, JsonWebToken
+    return dict(JsonWebToken(["RS512"]).decode(token, JsonWebKey.import_key_set(jwks)))
+
+
+def _verify_jwcrypto(token, jwk, jwks):
+    from jwcrypto import jwk as jwc_jwk
+    from jwcrypto import jws as jwc_jws
+    sig = jwc_jws.JWS()
+    sig.deserialize(token)
+    sig.verify(jwc_jwk.JWK(**jwk), alg="RS512")
+    return json.loads(sig.payload)
+
+
+def _verify_cryptography(token, jwk, jwks):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    n = int.from_bytes(b64url_decode(jwk["n"]), "big")
+    e = int.from_bytes(b64url_decode(jwk["e"]), "big")
+    head, payload, signature = token.split(".")
+    # RS512 is RSASSA-PKCS1-v1_5 with SHA-512 (RFC 7518 §3.3).
+    rsa.RSAPublicNumbers(e, n).public_key().verify(
+        b64url_decode(signature), (head + "." + payload).encode("ascii"), padding.PKCS1v15(), hashes.SHA512())
+    return json.loads(b64url_decode(payload))
+
+
+def find_verifier():
+    """find_verifier returns (name, verify) for the first usable library, or
+    (None, reason)."""
+    candidates = [
+        ("PyJWT", ("jwt", "cryptography"), _verify_pyjwt),
+        ("python-jose", ("jose",), _verify_python_jose),
+        ("authlib", ("authlib.jose",), _verify_authlib),
+        ("jwcrypto", ("jwcrypto.jws",), _verify_jwcrypto),
+        ("cryptography (RSA PKCS#1 v1.5 + SHA-512 by hand)", ("cryptography.hazmat.primitives.asymmetric.rsa",), _verify_cryptography),
+    ]
+    for name, modules, verify in candidates:
+        try:
+            for m in modules:
+                __import__(m)
+        except ImportError:
+            continue
+        if name == "PyJWT":
+            import jwt
+            # Another package also installs a module named jwt; PyJWT 2 has PyJWK.
+            if not hasattr(jwt, "PyJWK"):
+                continue
+        return name, verify
+    return None, ("no JOSE library (PyJWT with cryptography, python-jose, authlib, jwcrypto) "
+                  "nor the cryptography package is importable by " + sys.executable)
+
+
+VERIFIER_NAME, VERIFY = find_verifier()
+
+
+class IdentityCase(CompatCase):
+    """IdentityCase adds an app's client (unsigned, as a browser or phone
+    app calls the public operations) and helpers for identities."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.app = boto3.client(
+            "cognito-identity", endpoint_url=ENDPOINT, region_name=REGION,
+            config=botocore.config.Config(signature_version=botocore.UNSIGNED))
+        cls.app.meta.events.register("after-call.cognito-identity", cls._note_retries)
+
+    def sts(self, creds=None, unsigned=False):
+        """sts is a boto3 STS client on the server: with minted credentials
+        (a GetCredentialsForIdentity Credentials or an STS Credentials
+        member), unsigned, or with the suite's long-term key."""
+        kwargs = {"endpoint_url": ENDPOINT, "region_name": REGION}
+        if unsigned:
+            kwargs["config"] = botocore.config.Config(signature_version=botocore.UNSIGNED)
+        elif creds is not None:
+            kwargs.update(aws_access_key_id=creds["AccessKeyId"],
+                          aws_secret_access_key=creds.get("SecretKey") or creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"])
+        else:
+            kwargs.update(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret")
+        client = boto3.client("sts", **kwargs)
+        client.meta.events.register("after-call.sts", self._note_retries)
+        return client
+
+    def identity_pool(self, suffix, **fields):
+        """identity_pool creates a pool with guests, a Facebook app, the user
+        pool client and the developer provider; fields override."""
+        config = {
+            "AllowUnauthenticatedIdentities": True,
+            "SupportedLoginProviders": {FACEBOOK: FACEBOOK_APP},
+            "CognitoIdentityProviders": [{"ProviderName": USER_POOL, "ClientId": CLIENT_ID}],
+            "DeveloperProviderName": DEVELOPER,
+        }
+        config.update(fields)
+        return self.create_pool(suffix, **config)["IdentityPoolId"]
+
+    def get_id(self, pool_id, logins=None):
+        kwargs = {"IdentityPoolId": pool_id}
+        if logins is not None:
+            kwargs["Logins"] = logins
+        resp = self.app.get_id(**kwargs)
+        self.assertEqual(set(body(resp)), {"IdentityId"})
+        self.assertRegex(resp["IdentityId"], IDENTITY_ID)
+        return resp["IdentityId"]
+
+    def linked(self, identity_id):
+        """linked lists the provider names DescribeIdentity shows."""
+        return sorted(self.client.describe_identity(IdentityId=identity_id).get("Logins", []))
+
+    def list_identities(self, pool_id, page_size, hide_disabled=False):
+        """list_identities pages by hand through ListIdentities and returns
+        the pages."""
+        pages, token = [], None
+        while True:
+            kwargs = {"IdentityPoolId": pool_id, "MaxResults": page_size, "HideDisabled": hide_disabled}
+            if token:
+                kwargs["NextToken"] = token
+            page = self.client.list_identities(**kwargs)
+            self.assertEqual(page["IdentityPoolId"], pool_id)
+            self.assertLessEqual(len(page["Identities"]), page_size)
+            pages.append(page)
+            token = page.get("NextToken")
+            if not token:
+                return pages
+            self.assertLess(len(pages), 100, "ListIdentities does not stop paging")
+
+
+class GetIdTest(IdentityCase):
+    """GetId: guests, public-provider logins, user pool logins."""
+
+    def test_guest_gets_a_new_identity_per_call(self):
+        pool_id = self.identity_pool("getid-guest")
+        ids = [self.get_id(pool_id) for _ in range(3)]
+        self.assertEqual(len(set(ids)), 3, "GetId without logins must create a new guest each time: %s" % ids)
+        # The signed client gets guests too.
+        self.assertRegex(self.client.get_id(IdentityPoolId=pool_id, AccountId=ACCOUNT)["IdentityId"], IDENTITY_ID)
+        d = self.client.describe_identity(IdentityId=ids[0])
+        self.assertEqual(d["IdentityId"], ids[0])
+        self.assertNotIn("Logins", d, "a guest has no logins")
+
+    def test_guest_refused_without_unauthenticated_access(self):
+        pool_id = self.identity_pool("getid-noguest", AllowUnauthenticatedIdentities=False)
+        with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+            self.app.get_id(IdentityPoolId=pool_id)
+        self.assertError(cm, "NotAuthorizedException", MSG_UNAUTHENTICATED)
+        # Logins are still welcome.
+        self.get_id(pool_id, {FACEBOOK: facebook_token("noguest")})
+
+    def test_facebook_login_same_user_same_identity(self):
+        pool_id = self.identity_pool("getid-facebook")
+        first = self.get_id(pool_id, {FACEBOOK: facebook_token("alice")})
+        self.assertEqual(self.get_id(pool_id, {FACEBOOK: facebook_token("alice")}), first)
+        self.assertNotEqual(self.get_id(pool_id, {FACEBOOK: facebook_token("bob")}), first)
+        self.assertEqual(self.linked(first), [FACEBOOK])
+
+    def test_user_pool_login(self):
+        pool_id = self.identity_pool("getid-userpool")
+        sub = str(uuid.uuid4())
+        first = self.get_id(pool_id, {USER_POOL: user_pool_token(sub)})
+        # A fresh token of the same user (another iat) is the same identity.
+        self.assertEqual(self.get_id(pool_id, {USER_POOL: user_pool_token(sub, iat=int(time.time()) - 5)}), first)
+        self.assertEqual(self.linked(first), [USER_POOL])
+        # A token for another app client of the user pool is not accepted.
+        with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+            self.app.get_id(IdentityPoolId=pool_id, Logins={USER_POOL: user_pool_token(sub, aud="otherclient")})
+        self.assertError(cm, "NotAuthorizedException", "Token is not from a supported provider of this identity pool.")
+
+    def test_unknown_pool(self):
+        with self.assertRaises(self.app.exceptions.ResourceNotFoundException) as cm:
+            self.app.get_id(IdentityPoolId=MISSING_POOL)
+        self.assertError(cm, "ResourceNotFoundException", "IdentityPool '%s' not found." % MISSING_POOL)
+
+
+class LinkMergeTest(IdentityCase):
+    """Linking logins to one identity and merging identities (GetId,
+    GetOpenIdToken)."""
+
+    def test_link_two_logins(self):
+        pool_id = self.identity_pool("link")
+        fb, up = facebook_token("linker"), user_pool_token(str(uuid.uuid4()))
+        identity = self.get_id(pool_id, {FACEBOOK: fb})
+        # GetOpenIdToken naming the identity with its login and a new one
+        # links the new one.
+        resp = self.app.get_open_id_token(IdentityId=identity, Logins={FACEBOOK: fb, USER_POOL: up})
+        self.assertEqual(resp["IdentityId"], identity)
+        self.assertEqual(self.linked(identity), sorted([FACEBOOK, USER_POOL]))
+        # Either login now finds the identity.
+        self.assertEqual(self.get_id(pool_id, {USER_POOL: up}), identity)
+        self.assertEqual(self.get_id(pool_id, {FACEBOOK: fb}), identity)
+        # Both at once on a fresh pair: one new identity with both.
+        fb2, up2 = facebook_token("pair"), user_pool_token(str(uuid.uuid4()))
+        pair = self.get_id(pool_id, {FACEBOOK: fb2, USER_POOL: up2})
+        self.assertNotEqual(pair, identity)
+        self.assertEqual(self.linked(pair), sorted([FACEBOOK, USER_POOL]))
+        # An authenticated identity must be proven by one of its logins.
+        with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+            self.app.get_open_id_token(IdentityId=identity)
+        self.assertError(cm, "NotAuthorizedException", MSG_LOGINS_MISMATCH)
+
+    def test_guest_signing_in_with_a_known_login_is_merged(self):
+        pool_id = self.identity_pool("merge")
+        fb = facebook_token("known")
+        known = self.get_id(pool_id, {FACEBOOK: fb})
+        guest = self.get_id(pool_id)
+        self.assertNotEqual(guest, known)
+        # The guest signs in: the identity that already has the login wins
+        # and its id comes back.
+        resp = self.app.get_open_id_token(IdentityId=guest, Logins={FACEBOOK: fb})
+        self.assertEqual(resp["IdentityId"], known)
+        # The guest is disabled: an app that keeps the old id is refused...
+        for name, call in [
+            ("GetOpenIdToken", lambda: self.app.get_open_id_token(IdentityId=guest)),
+            ("GetCredentialsForIdentity", lambda: self.app.get_credentials_for_identity(IdentityId=guest)),
+        ]:
+            with self.subTest(op=name):
+                with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+                    call()
+                self.assertError(cm, "NotAuthorizedException", forbidden(guest))
+        # ...and the pool lists it as disabled (HideDisabled leaves it out).
+        everything = [i["IdentityId"] for p in self.list_identities(pool_id, 60) for i in p["Identities"]]
+        enabled = [i["IdentityId"] for p in self.list_identities(pool_id, 60, hide_disabled=True) for i in p["Identities"]]
+        self.assertEqual(sorted(everything), sorted([known, guest]))
+        self.assertEqual(enabled, [known])
+
+    def test_guest_signing_in_with_a_new_login_keeps_its_id(self):
+        pool_id = self.identity_pool("upgrade")
+        guest = self.get_id(pool_id)
+        up = user_pool_token(str(uuid.uuid4()))
+        self.assertEqual(self.app.get_open_id_token(IdentityId=guest, Logins={USER_POOL: up})["IdentityId"], guest)
+        self.assertEqual(self.linked(guest), [USER_POOL])
+        self.assertEqual(self.get_id(pool_id, {USER_POOL: up}), guest)
+
+
+class IdentityAdminTest(IdentityCase):
+    """DescribeIdentity, ListIdentities, UnlinkIdentity, DeleteIdentities."""
+
+    def test_describe_identity(self):
+        pool_id = self.identity_pool("describe")
+        before = time.time()
+        identity = self.get_id(pool_id, {FACEBOOK: facebook_token("described")})
+        d = body(self.client.describe_identity(IdentityId=identity))
+        self.assertEqual(set(d), {"IdentityId", "Logins", "CreationDate", "LastModifiedDate"})
+        self.assertEqual(d["IdentityId"], identity)
+        self.assertEqual(d["Logins"], [FACEBOOK])
+        # boto3 parses the epoch-seconds timestamps into datetimes.
+        created = d["CreationDate"].timestamp()
+        self.assertLessEqual(abs(created - before), 60, "CreationDate %s is not now" % d["CreationDate"])
+        self.assertGreaterEqual(d["LastModifiedDate"], d["CreationDate"])
+        with self.assertRaises(self.client.exceptions.ResourceNotFoundException) as cm:
+            self.client.describe_identity(IdentityId="us-east-1:00000000-0000-0000-0000-000000000000")
+        self.assertError(cm, "ResourceNotFoundException", identity_not_found("us-east-1:00000000-0000-0000-0000-000000000000"))
+
+    def test_list_identities_paging_and_hide_disabled(self):
+        pool_id = self.identity_pool("listids")
+        guests = [self.get_id(pool_id) for _ in range(4)]
+        users = [self.get_id(pool_id, {FACEBOOK: facebook_token("list-%d" % i)}) for i in range(2)]
+        # Disable one guest by merging it into a user's identity.
+        self.app.get_open_id_token(IdentityId=guests[0], Logins={FACEBOOK: facebook_token("list-0")})
+
+        pages = self.list_identities(pool_id, 2)
+        self.assertEqual([len(p["Identities"]) for p in pages], [2, 2, 2])
+        self.assertNotIn("NextToken", pages[-1])
+        listed = [i for p in pages for i in p["Identities"]]
+        # Creation order, each once, every one described.
+        self.assertEqual([i["IdentityId"] for i in listed], guests + users)
+        for item in listed:
+            self.assertEqual(set(item) - {"Logins"}, {"IdentityId", "CreationDate", "LastModifiedDate"})
+        self.assertEqual(listed[4].get("Logins"), [FACEBOOK])
+        self.assertNotIn("Logins", listed[1])
+
+        hidden = [i["IdentityId"] for p in self.list_identities(pool_id, 2, hide_disabled=True) for i in p["Identities"]]
+        self.assertEqual(hidden, guests[1:] + users)
+
+        # boto3 has no paginator for ListIdentities; a bad token is refused.
+        with self.assertRaises(self.client.exceptions.InvalidParameterException) as cm:
+            self.client.list_identities(IdentityPoolId=pool_id, MaxResults=2, NextToken="not-a-token")
+        self.assertError(cm, "InvalidParameterException")
+        with self.assertRaises(self.client.exceptions.ResourceNotFoundException) as cm:
+            self.client.list_identities(IdentityPoolId=MISSING_POOL, MaxResults=2)
+        self.assertPoolNotFound(cm, MISSING_POOL)
+
+    def test_unlink_identity(self):
+        pool_id = self.identity_pool("unlink")
+        fb, up = facebook_token("unlinker"), user_pool_token(str(uuid.uuid4()))
+        identity = self.get_id(pool_id, {FACEBOOK: fb, USER_POOL: up})
+        # The caller proves the identity with a login and names what to drop.
+        resp = self.app.unlink_identity(IdentityId=identity, Logins={USER_POOL: up}, LoginsToRemove=[FACEBOOK])
+        self.assertEqual(body(resp), {})
+        self.assertEqual(self.linked(identity), [USER_POOL])
+        # The unlinked user is unknown again: a new identity next time.
+        self.assertNotEqual(self.get_id(pool_id, {FACEBOOK: fb}), identity)
+        # Without a login of the identity the call is refused.
+        with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+            self.app.unlink_identity(IdentityId=identity, Logins={FACEBOOK: facebook_token("stranger")}, LoginsToRemove=[USER_POOL])
+        self.assertError(cm, "NotAuthorizedException", MSG_LOGINS_MISMATCH)
+        # Unlinking the last login leaves the identity inaccessible.
+        self.app.unlink_identity(IdentityId=identity, Logins={USER_POOL: up}, LoginsToRemove=[USER_POOL])
+        with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+            self.app.get_open_id_token(IdentityId=identity)
+        self.assertError(cm, "NotAuthorizedException", forbidden(identity))
+        self.assertNotIn(identity, [i["IdentityId"] for p in self.list_identities(pool_id, 60, hide_disabled=True) for i in p["Identities"]])
+
+    def test_delete_identities(self):
+        pool_id = self.identity_pool("deleteids")
+        doomed = [self.get_id(pool_id) for _ in range(2)]
+        kept = self.get_id(pool_id)
+        resp = self.client.delete_identities(IdentityIdsToDelete=doomed)
+        self.assertEqual(body(resp), {"UnprocessedIdentityIds": []})
+        for identity in doomed:
+            with self.subTest(identity=identity):
+                with self.assertRaises(self.client.exceptions.ResourceNotFoundException) as cm:
+                    self.client.describe_identity(IdentityId=identity)
+                self.assertError(cm, "ResourceNotFoundException", identity_not_found(identity))
+                with self.assertRaises(self.app.exceptions.ResourceNotFoundException) as cm:
+                    self.app.get_credentials_for_identity(IdentityId=identity)
+                self.assertError(cm, "ResourceNotFoundException", identity_not_found(identity))
+        self.assertEqual([i["IdentityId"] for p in self.list_identities(pool_id, 60) for i in p["Identities"]], [kept])
+        # Deleting again: already gone, nothing unprocessed.
+        self.assertEqual(self.client.delete_identities(IdentityIdsToDelete=doomed)["UnprocessedIdentityIds"], [])
+
+
+class DeveloperIdentityTest(IdentityCase):
+    """GetOpenIdTokenForDeveloperIdentity, LookupDeveloperIdentity,
+    MergeDeveloperIdentities, UnlinkDeveloperIdentity."""
+
+    def developer_token(self, pool_id, user, **kwargs):
+        resp = self.client.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={DEVELOPER: user}, **kwargs)
+        self.assertEqual(set(body(resp)), {"IdentityId", "Token"})
+        self.assertRegex(resp["IdentityId"], IDENTITY_ID)
+        return resp
+
+    def test_developer_users(self):
+        c = self.client
+        pool_id = self.identity_pool("developer")
+        alice = self.developer_token(pool_id, "alice")["IdentityId"]
+        self.assertEqual(self.developer_token(pool_id, "alice")["IdentityId"], alice)
+        bob = self.developer_token(pool_id, "bob")["IdentityId"]
+        self.assertNotEqual(bob, alice)
+        self.assertEqual(self.linked(alice), [DEVELOPER])
+
+        # Lookup by user, by identity, and by both.
+        found = body(c.lookup_developer_identity(IdentityPoolId=pool_id, DeveloperUserIdentifier="alice", MaxResults=10))
+        self.assertEqual(found, {"IdentityId": alice, "DeveloperUserIdentifierList": ["alice"]})
+        found = body(c.lookup_developer_identity(IdentityPoolId=pool_id, IdentityId=bob, MaxResults=10))
+        self.assertEqual(found, {"IdentityId": bob, "DeveloperUserIdentifierList": ["bob"]})
+        found = body(c.lookup_developer_identity(IdentityPoolId=pool_id, IdentityId=alice, DeveloperUserIdentifier="alice", MaxResults=10))
+        self.assertEqual(found["IdentityId"], alice)
+        with self.assertRaises(c.exceptions.ResourceNotFoundException) as cm:
+            c.lookup_developer_identity(IdentityPoolId=pool_id, DeveloperUserIdentifier="nobody", MaxResults=10)
+        self.assertError(cm, "ResourceNotFoundException", "Developer user identifier 'nobody' not found.")
+
+        # A developer token can name an existing identity: a new developer
+        # user is linked to it.
+        resp = self.developer_token(pool_id, "carol", IdentityId=bob)
+        self.assertEqual(resp["IdentityId"], bob)
+
+        # Merge alice into bob: bob's identity holds all three users, and
+        # Lookup pages through them.
+        merged = c.merge_developer_identities(SourceUserIdentifier="alice", DestinationUserIdentifier="bob",
+                                              DeveloperProviderName=DEVELOPER, IdentityPoolId=pool_id)
+        self.assertEqual(body(merged), {"IdentityId": bob})
+        users, token, pages = [], None, 0
+        while True:
+            kwargs = {"IdentityPoolId": pool_id, "IdentityId": bob, "MaxResults": 1}
+            if token:
+                kwargs["NextToken"] = token
+            page = c.lookup_developer_identity(**kwargs)
+            pages += 1
+            self.assertEqual(page["IdentityId"], bob)
+            self.assertLessEqual(len(page["DeveloperUserIdentifierList"]), 1)
+            users += page["DeveloperUserIdentifierList"]
+            token = page.get("NextToken")
+            if not token or pages > 10:
+                break
+        self.assertEqual(sorted(users), ["alice", "bob", "carol"])
+        self.assertEqual(len(users), 3, "a user was listed twice: %s" % users)
+        self.assertEqual(self.developer_token(pool_id, "alice")["IdentityId"], bob)
+        # The source identity is disabled.
+        with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+            self.app.get_credentials_for_identity(IdentityId=alice)
+        self.assertError(cm, "NotAuthorizedException", forbidden(alice))
+
+        # Unlink carol: she is new the next time she is seen.
+        resp = c.unlink_developer_identity(IdentityId=bob, IdentityPoolId=pool_id, DeveloperProviderName=DEVELOPER,
+                                           DeveloperUserIdentifier="carol")
+        self.assertEqual(body(resp), {})
+        self.assertEqual(sorted(c.lookup_developer_identity(IdentityPoolId=pool_id, IdentityId=bob, MaxResults=10)["DeveloperUserIdentifierList"]),
+                         ["alice", "bob"])
+        with self.assertRaises(c.exceptions.ResourceNotFoundException) as cm:
+            c.lookup_developer_identity(IdentityPoolId=pool_id, DeveloperUserIdentifier="carol", MaxResults=10)
+        self.assertError(cm, "ResourceNotFoundException", "Developer user identifier 'carol' not found.")
+        self.assertNotEqual(self.developer_token(pool_id, "carol")["IdentityId"], bob)
+
+    def test_wrong_developer_provider(self):
+        c = self.client
+        pool_id = self.identity_pool("developer-wrong")
+        calls = [
+            ("GetOpenIdTokenForDeveloperIdentity",
+             lambda: c.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={"login.other.example": "alice"})),
+            ("MergeDeveloperIdentities",
+             lambda: c.merge_developer_identities(SourceUserIdentifier="a", DestinationUserIdentifier="b",
+                                                  DeveloperProviderName="login.other.example", IdentityPoolId=pool_id)),
+            ("UnlinkDeveloperIdentity",
+             lambda: c.unlink_developer_identity(IdentityId=MISSING_POOL, IdentityPoolId=pool_id,
+                                                 DeveloperProviderName="login.other.example", DeveloperUserIdentifier="a")),
+        ]
+        for name, call in calls:
+            with self.subTest(op=name):
+                with self.assertRaises(c.exceptions.NotAuthorizedException) as cm:
+                    call()
+                self.assertError(cm, "NotAuthorizedException", MSG_DEVELOPER_PROVIDER)
+
+
+class TokenTest(IdentityCase):
+    """GetOpenIdToken and GetOpenIdTokenForDeveloperIdentity tokens, checked
+    against the server's discovery document and JWKS like any relying party
+    would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.discovery_type, cls.discovery = get_json("/.well-known/openid-configuration")
+        cls.jwks_type, cls.jwks = get_json("/.well-known/jwks_uri")
+
+    def test_discovery_and_jwks(self):
+        self.assertTrue(self.discovery_type.startswith("application/json"), self.discovery_type)
+        self.assertEqual(self.discovery["jwks_uri"], self.discovery["issuer"] + "/.well-known/jwks_uri")
+        self.assertIn("RS512", self.discovery["id_token_signing_alg_values_supported"])
+        self.assertTrue(self.jwks_type.startswith("application/"), self.jwks_type)
+        self.assertGreaterEqual(len(self.jwks["keys"]), 1)
+        for key in self.jwks["keys"]:
+            self.assertEqual({k: key.get(k) for k in ("kty", "alg", "use", "e")},
+                             {"kty": "RSA", "alg": "RS512", "use": "sig", "e": "AQAB"})
+            self.assertRegex(key["kid"], r"^us-east-1\d+$")
+            self.assertNotIn("d", key, "the JWKS publishes a private key")
+
+    def verified(self, token):
+        """verified checks the token's header and, with the library
+        find_verifier chose, its signature with the published key of its
+        kid; it returns (header, claims). Without a library the claims are
+        read unverified and test_signature_verifier reports the skip."""
+        parts = token.split(".")
+        self.assertEqual(len(parts), 3, "not a compact JWS")
+        header = json.loads(b64url_decode(parts[0]))
+        self.assertEqual(set(header), {"kid", "typ", "alg"})
+        self.assertEqual(header["typ"], "JWS")
+        self.assertEqual(header["alg"], "RS512")
+        keys = [k for k in self.jwks["keys"] if k["kid"] == header["kid"]]
+        self.assertEqual(len(keys), 1, "kid %r is not in the JWKS once" % header["kid"])
+        if VERIFY is None:
+            return header, json.loads(b64url_decode(parts[1]))
+        claims = VERIFY(token, keys[0], self.jwks)
+        # A token whose payload was changed must not verify.
+        forged = json.loads(b64url_decode(parts[1]))
+        forged["sub"] = forged["sub"][:-1] + ("0" if forged["sub"][-1] != "0" else "1")
+        tampered = ".".join([parts[0], b64url(json.dumps(forged).encode()), parts[2]])
+        with self.assertRaises(Exception, msg="%s accepted a tampered token" % VERIFIER_NAME):
+            VERIFY(tampered, keys[0], self.jwks)
+        return header, claims
+
+    def test_signature_verifier(self):
+        # The token tests verify RS512 signatures only when this Python has
+        # a way to; say which, or skip visibly (fail under CI).
+        if VERIFY is None:
+            if CI:
+                self.fail("token signatures cannot be verified (CI=true: nothing may be skipped): " + VERIFIER_NAME)
+            self.skipTest("token signatures NOT verified: " + VERIFIER_NAME)
+        print("JWS signatures verified with %s" % VERIFIER_NAME, file=sys.stderr, end=" ... ")
+
+    def assertClaims(self, claims, identity, pool_id, amr, lifetime):
+        now = time.time()
+        self.assertEqual(claims["sub"], identity)
+        self.assertEqual(claims["aud"], pool_id)
+        self.assertEqual(claims["amr"], amr)
+        self.assertEqual(claims["iss"], self.discovery["issuer"])
+        self.assertEqual(claims["https://cognito-identity.amazonaws.com/identity-pool-arn"], pool_arn(pool_id))
+        self.assertIsInstance(claims["iat"], int)
+        self.assertIsInstance(claims["exp"], int)
+        self.assertEqual(claims["exp"] - claims["iat"], lifetime)
+        self.assertLessEqual(abs(claims["iat"] - now), 60, "iat %d is not now" % claims["iat"])
+
+    def test_get_open_id_token(self):
+        pool_id = self.identity_pool("token")
+        guest = self.get_id(pool_id)
+        resp = self.app.get_open_id_token(IdentityId=guest)
+        self.assertEqual(set(body(resp)), {"IdentityId", "Token"})
+        self.assertEqual(resp["IdentityId"], guest)
+        _, claims = self.verified(resp["Token"])
+        # GetOpenIdToken tokens live 10 minutes.
+        self.assertClaims(claims, guest, pool_id, ["unauthenticated"], 600)
+
+        fb = facebook_token("token")
+        user = self.get_id(pool_id, {FACEBOOK: fb})
+        _, claims = self.verified(self.app.get_open_id_token(IdentityId=user, Logins={FACEBOOK: fb})["Token"])
+        self.assertClaims(claims, user, pool_id,
+                          ["authenticated", FACEBOOK, "%s:%s:%s" % (FACEBOOK, FACEBOOK_APP, fb)], 600)
+
+    def test_developer_token(self):
+        pool_id = self.identity_pool("devtoken")
+        resp = self.client.get_open_id_token_for_developer_identity(
+            IdentityPoolId=pool_id, Logins={DEVELOPER: "dave"}, TokenDuration=900)
+        _, claims = self.verified(resp["Token"])
+        self.assertClaims(claims, resp["IdentityId"], pool_id,
+                          ["authenticated", DEVELOPER, "%s:%s:dave" % (DEVELOPER, pool_id)], 900)
+
+    def test_classic_flow_disabled(self):
+        pool_id = self.identity_pool("noclassic", AllowClassicFlow=False)
+        guest = self.get_id(pool_id)
+        with self.assertRaises(self.app.exceptions.InvalidParameterException) as cm:
+            self.app.get_open_id_token(IdentityId=guest)
+        self.assertError(cm, "InvalidParameterException", MSG_CLASSIC_FLOW)
+
+
+class CredentialsTest(IdentityCase):
+    """GetCredentialsForIdentity (enhanced flow), the classic flow through
+    STS AssumeRoleWithWebIdentity, and STS GetCallerIdentity proving the
+    minted credentials."""
+
+    def roles_pool(self, suffix, **fields):
+        pool_id = self.identity_pool(suffix, **fields)
+        self.client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": AUTH_ROLE, "unauthenticated": UNAUTH_ROLE})
+        return pool_id
+
+    def assertCredentials(self, resp, identity):
+        self.assertEqual(set(body(resp)), {"IdentityId", "Credentials"})
+        self.assertEqual(resp["IdentityId"], identity)
+        creds = resp["Credentials"]
+        self.assertEqual(set(creds), {"AccessKeyId", "SecretKey", "SessionToken", "Expiration"})
+        self.assertRegex(creds["AccessKeyId"], r"^ASIA[A-Z2-7]{16}$")
+        self.assertEqual(len(creds["SecretKey"]), 40)
+        # An hour, as AWS's.
+        self.assertLessEqual(abs(creds["Expiration"].timestamp() - (time.time() + 3600)), 120)
+        return creds
+
+    def assertCaller(self, creds, role_name, session):
+        who = self.sts(creds).get_caller_identity()
+        self.assertEqual(body(who)["Account"], ACCOUNT)
+        self.assertEqual(who["Arn"], "arn:aws:sts::%s:assumed-role/%s/%s" % (ACCOUNT, role_name, session))
+        self.assertRegex(who["UserId"], r"^AROA[A-Z2-7]{17}:%s$" % re.escape(session))
+
+    def test_guest_credentials(self):
+        pool_id = self.roles_pool("creds-guest")
+        guest = self.get_id(pool_id)
+        creds = self.assertCredentials(self.app.get_credentials_for_identity(IdentityId=guest), guest)
+        self.assertCaller(creds, "Compat_Unauth_Role", "CognitoIdentityCredentials")
+
+    def test_developer_credentials(self):
+        pool_id = self.roles_pool("creds-dev")
+        dev = self.client.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={DEVELOPER: "erin"})
+        resp = self.app.get_credentials_for_identity(IdentityId=dev["IdentityId"], Logins={COGNITO: dev["Token"]})
+        creds = self.assertCredentials(resp, dev["IdentityId"])
+        self.assertCaller(creds, "Compat_Auth_Role", "CognitoIdentityCredentials")
+        # Without the token the authenticated identity is refused.
+        with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+            self.app.get_credentials_for_identity(IdentityId=dev["IdentityId"])
+        self.assertError(cm, "NotAuthorizedException", MSG_LOGINS_MISMATCH)
+
+    def test_login_credentials(self):
+        pool_id = self.roles_pool("creds-login")
+        fb = facebook_token("creds")
+        user = self.get_id(pool_id, {FACEBOOK: fb})
+        creds = self.assertCredentials(self.app.get_credentials_for_identity(IdentityId=user, Logins={FACEBOOK: fb}), user)
+        self.assertCaller(creds, "Compat_Auth_Role", "CognitoIdentityCredentials")
+
+    def test_no_roles(self):
+        pool_id = self.identity_pool("creds-noroles")
+        guest = self.get_id(pool_id)
+        with self.assertRaises(self.app.exceptions.InvalidIdentityPoolConfigurationException) as cm:
+            self.app.get_credentials_for_identity(IdentityId=guest)
+        self.assertError(cm, "InvalidIdentityPoolConfigurationException",
+                         "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
+
+    def test_classic_flow(self):
+        pool_id = self.roles_pool("classic", AllowClassicFlow=True)
+        guest = self.get_id(pool_id)
+        token = self.app.get_open_id_token(IdentityId=guest)["Token"]
+        # AssumeRoleWithWebIdentity needs no AWS credentials.
+        out = self.sts(unsigned=True).assume_role_with_web_identity(
+            RoleArn=UNAUTH_ROLE, RoleSessionName="compat-classic", WebIdentityToken=token)
+        self.assertEqual(out["SubjectFromWebIdentityToken"], guest)
+        self.assertEqual(out["Audience"], pool_id)
+        self.assertEqual(out["AssumedRoleUser"]["Arn"],
+                         "arn:aws:sts::%s:assumed-role/Compat_Unauth_Role/compat-classic" % ACCOUNT)
+        self.assertRegex(out["Credentials"]["AccessKeyId"], r"^ASIA[A-Z2-7]{16}$")
+        self.assertCaller(out["Credentials"], "Compat_Unauth_Role", "compat-classic")
+
+    def test_sts_refuses_tampered_credentials(self):
+        pool_id = self.roles_pool("creds-tamper")
+        creds = self.app.get_credentials_for_identity(IdentityId=self.get_id(pool_id))["Credentials"]
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts(dict(creds, SecretKey="x" * 40)).get_caller_identity()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "SignatureDoesNotMatch")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+        # The suite's long-term key is the account's root.
+        who = self.sts().get_caller_identity()
+        self.assertEqual(who["Arn"], "arn:aws:iam::%s:root" % ACCOUNT)
+
 
 
 if __name__ == "__main__":
