@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Summaries of the JSON that idpool-bench writes (used by scripts/bench).
+
+    bench_report.py half-rates 1m.json   -> "<scenario> <half of its req/s>" lines
+    bench_report.py summary OUTDIR       -> the tables and target checks of BENCHMARKS.md
+"""
+import glob
+import json
+import os
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def scenarios(doc, target="idpool"):
+    """scenarios returns {scenario: result} of one target of a run."""
+    out = {}
+    for t in doc.get("targets", []):
+        if t.get("name", "").startswith(target) or (target == "idpool" and t.get("name") == "url"):
+            for s in t.get("scenarios", []):
+                if s.get("requests"):
+                    out[s["scenario"]] = s
+    return out
+
+
+def half_rates(path):
+    for name, s in scenarios(load(path)).items():
+        print(name, max(1, int(s["req_per_s"] / 2)))
+
+
+def fmt(x, digits=0):
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def summary(outdir):
+    ten = load(os.path.join(outdir, "10k.json"))
+    big = load(os.path.join(outdir, "1m.json"))
+    c128 = load(os.path.join(outdir, "guest-c128.json"))
+    idp10, idp1m = scenarios(ten), scenarios(big)
+    moto = scenarios(ten, "moto")
+    guest128 = scenarios(c128).get("getid-guest")
+    half = {}
+    for p in glob.glob(os.path.join(outdir, "1m-half-*.json")):
+        half.update(scenarios(load(p)))
+
+    print("scenario           10k req/s   p99 ms  bound           ratio   1M req/s  1M/10k  p99 at half peak (1M)  moto req/s  x moto")
+    for name, s in idp10.items():
+        b = idp1m.get(name, {})
+        h = half.get(name, {})
+        m = moto.get(name)
+        scale = b["req_per_s"] / s["req_per_s"] if b else None
+        print(f"{name:17} {fmt(s['req_per_s']):>11} {fmt(s['latency']['p99_ms'], 2):>8}  {s.get('bound', '-'):14} "
+              f"{fmt(s.get('ratio'), 2):>6} {fmt(b.get('req_per_s')):>10} {fmt(scale, 2):>7} "
+              f"{fmt(h.get('latency', {}).get('p99_ms'), 2):>22} {fmt(m['req_per_s'] if m else None):>11} "
+              f"{fmt(s['req_per_s'] / m['req_per_s'] if m else None, 1):>7}")
+    if guest128:
+        print(f"getid-guest, 128 in flight: {fmt(guest128['req_per_s'])} req/s, p99 {fmt(guest128['latency']['p99_ms'], 2)} ms, "
+              f"ratio {fmt(guest128.get('ratio'), 2)}")
+    size = os.path.join(outdir, "1m-size.json")
+    if os.path.exists(size):
+        z = load(size)
+        print(f"1,000,000 identities: peak RSS {z['peak_rss_kib'] / 1024:.1f} MiB, data directory "
+              f"{z['data_dir_bytes'] / 2**20:.1f} MiB ({z['data_dir_bytes'] / z['identities']:.0f} bytes per identity)")
+    for line in open(os.path.join(outdir, "seed.txt")):
+        print("seed:", line.strip())
+
+    print("\ntargets")
+    guest = max([x for x in (idp10.get("getid-guest"), guest128) if x], key=lambda x: x["req_per_s"])
+    check("GetId guest >= 20,000 req/s", guest["req_per_s"] >= 20000, fmt(guest["req_per_s"]))
+    check("GetId guest >= 40% of the awsJson ceiling", guest.get("ratio", 0) >= 0.40, fmt(guest.get("ratio"), 2))
+    if "getid-guest" in moto:
+        x = guest["req_per_s"] / moto["getid-guest"]["req_per_s"]
+        check("GetId guest >= 30x moto", x >= 30, fmt(x, 1) + "x")
+    for name in ("describe-pool", "list-identities", "lookup-developer", "getid-existing"):
+        if name in idp10:
+            check(f"{name} >= 60% of its ceiling", idp10[name].get("ratio", 0) >= 0.60, fmt(idp10[name].get("ratio"), 2))
+    for name in ("getopenidtoken", "developer-token", "credentials"):
+        if name in idp10:
+            check(f"{name} >= 80% of its bound", idp10[name].get("ratio", 0) >= 0.80, fmt(idp10[name].get("ratio"), 2))
+    for name, s in idp10.items():
+        if name in idp1m:
+            r = idp1m[name]["req_per_s"] / s["req_per_s"]
+            check(f"{name} at 1M >= 80% of at 10k", r >= 0.80, fmt(r, 2))
+        if name in half:
+            p = half[name]["latency"]["p99_ms"]
+            check(f"{name} p99 < 10 ms at half peak (1M)", p < 10, fmt(p, 2) + " ms")
+
+
+def check(what, ok, value):
+    print(f"  {'met   ' if ok else 'MISSED'} {what}: {value}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("half-rates", "summary"):
+        sys.exit(__doc__)
+    (half_rates if sys.argv[1] == "half-rates" else summary)(sys.argv[2])
