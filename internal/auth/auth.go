@@ -36,18 +36,8 @@ func (p Permissive) Authenticate(r *http.Request, _ []byte, _ *model.Operation) 
 		// default region, as an unsigned call does.
 		info.Region = region
 	}
-	info.Account = AccountOf(key, p.DefaultAccount)
+	info.Account = caller.AccountOf(key, p.DefaultAccount)
 	return info, nil
-}
-
-// AccountOf is the account an access key acts for: a key that is itself a
-// 12-digit number is that account (handy for tests that want several
-// accounts), any other key acts for def.
-func AccountOf(accessKeyID, def string) string {
-	if len(accessKeyID) == 12 && strings.Trim(accessKeyID, "0123456789") == "" {
-		return accessKeyID
-	}
-	return def
 }
 
 // CredentialScope returns the access key id and region of a request's SigV4

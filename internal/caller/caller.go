@@ -2,7 +2,10 @@
 // it, from the wire layer to the operations through the request context.
 package caller
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Info describes the caller of one request.
 type Info struct {
@@ -19,6 +22,16 @@ type Info struct {
 }
 
 type key struct{}
+
+// AccountOf is the account an access key acts for: a key that is itself a
+// 12-digit number is that account (handy for tests that want several
+// accounts), any other key acts for def.
+func AccountOf(accessKeyID, def string) string {
+	if len(accessKeyID) == 12 && strings.Trim(accessKeyID, "0123456789") == "" {
+		return accessKeyID
+	}
+	return def
+}
 
 // With returns a context that carries info.
 func With(ctx context.Context, info Info) context.Context {

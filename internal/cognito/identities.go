@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/idpool/idpool/internal/apierr"
@@ -307,20 +306,6 @@ func (s *Service) DescribeIdentity(ctx context.Context, in *DescribeIdentityInpu
 	return &d, nil
 }
 
-// Identity pagination tokens: base64url of "<unix nanos>|<id>".
-
-func encodeIdentityToken(c store.IdentityCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixNano(), 10) + "|" + c.ID))
-}
-
-func decodeIdentityToken(tok string) (*store.IdentityCursor, error) {
-	pc, err := decodePoolToken(tok)
-	if err != nil {
-		return nil, err
-	}
-	return &store.IdentityCursor{CreatedAt: pc.CreatedAt, ID: pc.ID}, nil
-}
-
 // ListIdentities pages through a pool's identities in creation order.
 func (s *Service) ListIdentities(ctx context.Context, in *ListIdentitiesInput) (*ListIdentitiesResponse, error) {
 	p, err := s.readPool(ctx, in.IdentityPoolId)
@@ -329,9 +314,11 @@ func (s *Service) ListIdentities(ctx context.Context, in *ListIdentitiesInput) (
 	}
 	var after *store.IdentityCursor
 	if in.NextToken != "" {
-		if after, err = decodeIdentityToken(in.NextToken); err != nil {
+		at, id, err := decodeCursor(in.NextToken)
+		if err != nil {
 			return nil, err
 		}
+		after = &store.IdentityCursor{CreatedAt: at, ID: id}
 	}
 	limit := int(in.MaxResults)
 	ids, err := s.store.ListIdentities(ctx, p.ID, after, limit+1, in.HideDisabled)
@@ -342,7 +329,7 @@ func (s *Service) ListIdentities(ctx context.Context, in *ListIdentitiesInput) (
 	if len(ids) > limit {
 		ids = ids[:limit]
 		last := ids[limit-1]
-		out.NextToken = encodeIdentityToken(store.IdentityCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		out.NextToken = encodeCursor(last.CreatedAt, last.ID)
 	}
 	for _, id := range ids {
 		out.Identities = append(out.Identities, describe(id))

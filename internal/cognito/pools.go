@@ -347,8 +347,8 @@ func (s *Service) DeleteIdentityPool(ctx context.Context, in *DeleteIdentityPool
 // Pagination tokens are opaque to clients: base64url of "<unix nanos>|<id>",
 // the keyset position after the last item of the page.
 
-func encodePoolToken(c store.PoolCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixNano(), 10) + "|" + c.ID))
+func encodeCursor(createdAt time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(createdAt.UnixNano(), 10) + "|" + id))
 }
 
 func invalidToken() error {
@@ -356,27 +356,28 @@ func invalidToken() error {
 	return apierr.New(apierr.InvalidParameter, "The NextToken is not valid. Use the NextToken returned by the previous call.")
 }
 
-func decodePoolToken(tok string) (*store.PoolCursor, error) {
+func decodeCursor(tok string) (time.Time, string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return nil, invalidToken()
+		return time.Time{}, "", invalidToken()
 	}
 	ns, id, ok := strings.Cut(string(raw), "|")
 	n, err := strconv.ParseInt(ns, 10, 64)
 	if !ok || err != nil || id == "" {
-		return nil, invalidToken()
+		return time.Time{}, "", invalidToken()
 	}
-	return &store.PoolCursor{CreatedAt: time.Unix(0, n), ID: id}, nil
+	return time.Unix(0, n), id, nil
 }
 
 // ListIdentityPools pages through the caller's pools in creation order.
 func (s *Service) ListIdentityPools(ctx context.Context, in *ListIdentityPoolsInput) (*ListIdentityPoolsResponse, error) {
 	var after *store.PoolCursor
 	if in.NextToken != "" {
-		var err error
-		if after, err = decodePoolToken(in.NextToken); err != nil {
+		at, id, err := decodeCursor(in.NextToken)
+		if err != nil {
 			return nil, err
 		}
+		after = &store.PoolCursor{CreatedAt: at, ID: id}
 	}
 	c := caller.From(ctx)
 	region := ""
@@ -392,7 +393,7 @@ func (s *Service) ListIdentityPools(ctx context.Context, in *ListIdentityPoolsIn
 	if len(pools) > limit {
 		pools = pools[:limit]
 		last := pools[limit-1]
-		out.NextToken = encodePoolToken(store.PoolCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		out.NextToken = encodeCursor(last.CreatedAt, last.ID)
 	}
 	for _, p := range pools {
 		out.IdentityPools = append(out.IdentityPools, IdentityPoolShortDescription{IdentityPoolId: p.ID, IdentityPoolName: p.Name})

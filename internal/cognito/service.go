@@ -141,6 +141,11 @@ func poolNotFound(id string) error {
 // region. Any other pool does not exist as far as the caller can tell.
 func (s *Service) ownedPool(ctx context.Context, r store.Reader, id string) (*store.Pool, error) {
 	p, err := r.GetPool(ctx, id)
+	return s.owned(ctx, id, p, err)
+}
+
+// owned maps a pool read to what the caller may see of it.
+func (s *Service) owned(ctx context.Context, id string, p *store.Pool, err error) (*store.Pool, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, poolNotFound(id)
 	}
@@ -162,16 +167,7 @@ func (s *Service) readPool(ctx context.Context, id string) (*store.Pool, error) 
 		return s.ownedPool(ctx, s.store, id)
 	}
 	p, err := s.pools.get(ctx, s.store, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, poolNotFound(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !s.owns(caller.From(ctx), p) {
-		return nil, poolNotFound(id)
-	}
-	return p, nil
+	return s.owned(ctx, id, p, err)
 }
 
 func (s *Service) owns(c caller.Info, p *store.Pool) bool {

@@ -354,5 +354,3 @@ func (k Kind) String() string {
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
@@ -54,7 +55,7 @@ func LoadProviders(path string) (map[string]ProviderConfig, error) {
 		return nil, err
 	}
 	var f ProvidersFile
-	dec := json.NewDecoder(bytesReader(data))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("providers file %s: %w", path, err)

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/idpool/idpool/internal/caller"
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/reqinfo"
 	"github.com/idpool/idpool/internal/sigv4"
@@ -354,7 +355,7 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (*Session, string, 
 		return nil, "", errInvalidClientToken
 	}
 	if h.keys == nil {
-		return nil, accountOf(a.AccessKeyID, h.defaultAccount), nil
+		return nil, caller.AccountOf(a.AccessKeyID, h.defaultAccount), nil
 	}
 	secret, account, ok := h.keys(a.AccessKeyID)
 	if !ok {
@@ -364,13 +365,6 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (*Session, string, 
 		return nil, "", sigError(err)
 	}
 	return nil, account, nil
-}
-
-func accountOf(key, def string) string {
-	if len(key) == 12 && strings.Trim(key, "0123456789") == "" {
-		return key
-	}
-	return def
 }
 
 // sigError maps a SigV4 failure to STS's error.
