@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/idpool/idpool/internal/store"
@@ -28,17 +29,22 @@ var migrations embed.FS
 // (a failing one is rolled back alone), then commits once. Every caller's
 // Update returns only after that commit is on disk.
 type Store struct {
-	w  *sql.DB   // the one writing connection...
-	wc *sql.Conn // ...held by the writer goroutine for the store's lifetime
-	r  *sql.DB   // a pool of read-only connections (WAL lets them run beside the writer)
-	ws *stmtCache
-	rq dbQuerier
+	w  *sql.DB       // the one writing connection...
+	wc *sql.Conn     // ...held by the writer goroutine for the store's lifetime
+	r  *sql.DB       // a pool of read-only connections (WAL lets them run beside the writer)
+	ws *stmtCache    // statements prepared on wc
+	rq cachedQuerier // reads outside a transaction, on r
 
 	writes  chan *write
 	stop    chan struct{}
 	stopped chan struct{}
-	closeMu sync.Mutex
-	closed  bool
+
+	ck        *sql.DB       // the checkpointer's connection
+	ckWake    chan struct{} // a commit happened since the last checkpoint
+	ckStopped chan struct{}
+	walTail   atomic.Bool // the checkpointer asks the writer to copy the WAL's tail
+	closeMu   sync.Mutex
+	closed    bool
 }
 
 // write is one Update waiting for the writer.
@@ -74,13 +80,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// Savepoint and statement journals in memory: otherwise every
 		// group commit creates and unlinks a temporary file.
 		q.Add("_pragma", "temp_store(MEMORY)")
+		// When the WAL starts over, its file is cut back to 64 MiB.
+		q.Add("_pragma", "journal_size_limit(67108864)")
 		if extra != "" {
 			q.Add("_pragma", extra)
 		}
 		q.Set("_txlock", "immediate")
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn(""))
+	// The writer never checkpoints on its own (see checkpointer).
+	w, err := sql.Open("sqlite", dsn("wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -101,15 +110,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	r.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)*2))
-	wc, err := w.Conn(ctx)
+	ck, err := sql.Open("sqlite", dsn("wal_autocheckpoint(0)"))
 	if err != nil {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{w: w, wc: wc, r: r, ws: newStmtCache(wc, w), rq: dbQuerier{newStmtCache(r, r)},
-		writes: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{})}
+	ck.SetMaxOpenConns(1)
+	wc, err := w.Conn(ctx)
+	if err != nil {
+		ck.Close()
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{w: w, wc: wc, r: r, ws: newStmtCache(wc), rq: cachedQuerier{newStmtCache(r), r},
+		writes: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{}),
+		ck: ck, ckWake: make(chan struct{}, 1), ckStopped: make(chan struct{})}
 	go s.writer()
+	if startCheckpointer {
+		go s.checkpointer()
+	} else {
+		close(s.ckStopped)
+	}
 	return s, nil
 }
 
@@ -170,9 +193,10 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	<-s.stopped
+	<-s.ckStopped
 	s.ws.close()
 	s.rq.c.close()
-	return errors.Join(s.wc.Close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.wc.Close(), s.r.Close(), s.w.Close(), s.ck.Close())
 }
 
 // Update runs fn inside the next group commit and returns once that
@@ -242,10 +266,105 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(batch)
+		if s.walTail.Load() {
+			// Between two batches no commit can come in: a checkpoint
+			// here copies the WAL's tail and leaves it fully copied.
+			s.walTail.Store(false)
+			checkpoint(s.wc)
+		}
 	}
 }
 
+// Checkpoints copy the committed pages of the WAL into the database file.
+// SQLite runs them by default inside the commit that crosses 1,000 WAL
+// pages, on the writer's path: every few dozen group commits the writer
+// stopped to read and write a thousand pages (two system calls each) and
+// fsync the database, which took a large share of its time and made the
+// tail latency of writes. Here the writer never checkpoints by itself
+// (wal_autocheckpoint=0); a goroutine with its own connection does, beside
+// it, on the other core.
+//
+// A checkpoint beside the writer cannot leave the WAL empty while commits
+// keep arriving, and SQLite starts the WAL file over only at a write
+// transaction that finds it fully copied. So once the WAL is longer than
+// walRestartFrames, the checkpointer checkpoints again and again, each
+// round copying what was committed during the previous one, until a round
+// copies fewer than walTailFrames; then the writer copies that small tail
+// itself between two batches, and its next commit starts the WAL over.
+const (
+	checkpointPause = 25 * time.Millisecond
+	walTailFrames   = 128
+	maxTailRounds   = 8
+)
+
+// Variables for the tests, which drive checkpoints by hand.
+var (
+	walRestartFrames  int64 = 8192
+	startCheckpointer       = true
+)
+
+// checkpointer runs a passive checkpoint after commits, at most one per
+// checkpointPause, until the store is closed.
+func (s *Store) checkpointer() {
+	defer close(s.ckStopped)
+	pause := time.NewTimer(0)
+	for {
+		select {
+		case <-s.ckWake:
+		case <-s.stopped:
+			checkpoint(s.ck)
+			return
+		}
+		s.checkpointRound()
+		pause.Reset(checkpointPause)
+		select {
+		case <-pause.C:
+		case <-s.stopped:
+			checkpoint(s.ck)
+			return
+		}
+	}
+}
+
+// checkpointRound checkpoints once and, if the WAL has grown past
+// walRestartFrames, again until little is left, and asks the writer to
+// copy the rest.
+func (s *Store) checkpointRound() {
+	frames, copied, ok := checkpoint(s.ck)
+	if !ok || frames <= walRestartFrames {
+		return
+	}
+	for range maxTailRounds {
+		_, now, ok := checkpoint(s.ck)
+		if !ok {
+			break
+		}
+		round := now - copied
+		copied = now
+		if round < walTailFrames {
+			break
+		}
+	}
+	s.walTail.Store(true)
+}
+
+// checkpoint runs a passive checkpoint (it never waits for readers or the
+// writer). frames is the length of the WAL, copied how much of it is in
+// the database file; ok is false when the other side was checkpointing
+// or the checkpoint failed (the frames then stay in the WAL, where
+// readers find them, for the next checkpoint to copy).
+func checkpoint(q querier) (frames, copied int64, ok bool) {
+	var busy int64
+	err := q.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+	return frames, copied, err == nil && busy == 0
+}
+
 // commit runs a batch in one transaction and reports to every caller.
+//
+// The transaction is driven with plain BEGIN/COMMIT statements on the
+// writer's connection rather than a database/sql Tx: a Tx would prepare
+// every cached statement again on each use (Tx.Stmt cannot reuse a
+// statement prepared on a Conn), and parsing SQL cost more than running it.
 func (s *Store) commit(batch []*write) {
 	defer func() {
 		for _, w := range batch {
@@ -253,15 +372,22 @@ func (s *Store) commit(batch []*write) {
 		}
 	}()
 	ctx := context.Background()
-	sqlTx, err := s.wc.BeginTx(ctx, nil)
-	if err != nil {
+	q := cachedQuerier{c: s.ws, db: s.wc}
+	if _, err := q.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		for _, w := range batch {
 			w.err = fmt.Errorf("sqlite: begin: %w", err)
 		}
 		return
 	}
-	defer sqlTx.Rollback()
-	t := &tx{q: txQuerier{tx: sqlTx, c: s.ws}}
+	committed := false
+	defer func() {
+		if !committed {
+			// Ends the transaction whatever happened; an error only says
+			// that SQLite had already rolled it back.
+			_, _ = q.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	t := &tx{q: q}
 	applied := 0
 	var guests []*write
 	for _, w := range batch {
@@ -282,18 +408,18 @@ func (s *Store) commit(batch []*write) {
 			applied++
 			continue
 		}
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if _, err := q.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 			w.err = fmt.Errorf("sqlite: savepoint: %w", err)
 			continue
 		}
 		if w.err = w.fn(t); w.err != nil {
-			if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+			if _, err := q.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
 				// The transaction can no longer be trusted: fail the batch.
 				s.failAll(batch, fmt.Errorf("sqlite: rollback to savepoint: %w", err))
 				return
 			}
 		}
-		if _, err := sqlTx.ExecContext(ctx, "RELEASE w"); err != nil {
+		if _, err := q.ExecContext(ctx, "RELEASE w"); err != nil {
 			s.failAll(batch, fmt.Errorf("sqlite: release savepoint: %w", err))
 			return
 		}
@@ -305,38 +431,64 @@ func (s *Store) commit(batch []*write) {
 	if applied == 0 {
 		return
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if _, err := q.ExecContext(ctx, "COMMIT"); err != nil {
 		s.failAll(batch, fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}
+	committed = true
+	select {
+	case s.ckWake <- struct{}{}:
+	default:
 	}
 }
 
-// insertGuests inserts the guest identities of a batch with one
-// statement; if it fails (a taken id, a pool deleted in the same batch),
-// each is inserted alone so that only the faulty ones fail. It returns how
-// many were inserted.
+// guestChunks are the row counts of the multi-row guest inserts: a batch
+// is cut into chunks of these sizes so that each statement text is one of
+// a few, prepared once and cached.
+var guestChunks = [...]int{64, 16, 4}
+
+// guestInsertSQL holds the statement text of each chunk size.
+var guestInsertSQL = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range guestChunks {
+		m[n] = `INSERT INTO identities (` + identityColumns + `) VALUES (?, ?, ?, ?, ?)` +
+			strings.Repeat(", (?, ?, ?, ?, ?)", n-1)
+	}
+	return m
+}()
+
+// insertGuests inserts the guest identities of a batch, a chunk of rows
+// per statement; if a chunk fails (a taken id, a pool deleted in the same
+// batch), each of its rows is inserted alone so that only the faulty ones
+// fail. It returns how many were inserted.
 func (s *Store) insertGuests(ctx context.Context, t *tx, guests []*write) int {
-	if len(guests) == 0 {
-		return 0
-	}
-	if len(guests) > 1 {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO identities (` + identityColumns + `) VALUES (?, ?, ?, ?, ?)`)
-		args := make([]any, 0, 5*len(guests))
-		for i, w := range guests {
-			if i > 0 {
-				b.WriteString(", (?, ?, ?, ?, ?)")
-			}
-			g := w.guest
-			args = append(args, g.ID, g.PoolID, g.CreatedAt.UnixNano(), g.UpdatedAt.UnixNano(), g.Disabled)
-		}
-		if _, err := t.q.ExecContext(ctx, b.String(), args...); err == nil {
-			return len(guests)
-		}
-	}
 	n := 0
-	for _, w := range guests {
-		if w.err = t.InsertIdentity(w.ctx, w.guest); w.err == nil {
-			n++
+	args := make([]any, 0, 5*guestChunks[0])
+	for len(guests) > 0 {
+		size := 1
+		for _, c := range guestChunks {
+			if len(guests) >= c {
+				size = c
+				break
+			}
+		}
+		chunk := guests[:size]
+		guests = guests[size:]
+		if size > 1 {
+			args = args[:0]
+			for _, w := range chunk {
+				g := w.guest
+				args = append(args, g.ID, g.PoolID, g.CreatedAt.UnixNano(), g.UpdatedAt.UnixNano(), g.Disabled)
+			}
+			if _, err := t.q.ExecContext(ctx, guestInsertSQL[size], args...); err == nil {
+				n += size
+				continue
+			}
+		}
+		for _, w := range chunk {
+			if w.err = t.InsertIdentity(w.ctx, w.guest); w.err == nil {
+				n++
+			}
 		}
 	}
 	return n

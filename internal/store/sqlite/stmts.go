@@ -11,7 +11,6 @@ import (
 // running the small statements idpool issues.
 type stmtCache struct {
 	prep preparer
-	db   *sql.DB // for reporting errors through a Row
 	mu   sync.Mutex
 	m    map[string]*sql.Stmt
 }
@@ -21,28 +20,34 @@ type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// maxCachedStmts bounds the cache; the queries are fixed texts, plus a few
-// dozen variants of the IN (...) list of loadLogins.
+// maxCachedStmts bounds the cache; the queries are fixed texts, a few
+// dozen variants of the IN (...) list of loadLogins and the few row counts
+// of the guests' multi-row insert. Past the bound a query runs unprepared
+// (database/sql prepares and closes it), so nothing leaks.
 const maxCachedStmts = 256
 
-func newStmtCache(prep preparer, db *sql.DB) *stmtCache {
-	return &stmtCache{prep: prep, db: db, m: map[string]*sql.Stmt{}}
+func newStmtCache(prep preparer) *stmtCache {
+	return &stmtCache{prep: prep, m: map[string]*sql.Stmt{}}
 }
 
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+// get returns the cached statement of query, preparing it on first use;
+// nil when the cache is full or the statement does not prepare (the
+// caller then runs the query unprepared, which reports the error).
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.m[query]; ok {
-		return st, nil
+		return st
+	}
+	if len(c.m) >= maxCachedStmts {
+		return nil
 	}
 	st, err := c.prep.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil
 	}
-	if len(c.m) < maxCachedStmts {
-		c.m[query] = st
-	}
-	return st, nil
+	c.m[query] = st
+	return st
 }
 
 func (c *stmtCache) close() {
@@ -54,67 +59,39 @@ func (c *stmtCache) close() {
 	clear(c.m)
 }
 
-// dbQuerier runs queries on the read pool through cached statements.
-type dbQuerier struct{ c *stmtCache }
-
-func (q dbQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := q.c.get(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (q dbQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := q.c.get(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
-}
-
-func (q dbQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := q.c.get(ctx, query)
-	if err != nil {
-		// Let database/sql report the error through the Row.
-		return q.c.db.QueryRowContext(ctx, query, args...)
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
-// txQuerier runs queries inside the write transaction through the
-// writer's cached statements, prepared on the writer's one connection, on
-// which the transaction runs too.
-type txQuerier struct {
-	tx *sql.Tx
+// cachedQuerier runs queries through cached statements, else directly on
+// its fallback (the read pool, or the writer's connection).
+//
+// Every query runs under a context that cannot be cancelled: idpool's
+// statements take microseconds, and with a cancellable context both
+// database/sql and the driver start a goroutine per query to watch it,
+// which costs more than the query. A write still honours its caller's
+// context before it runs (see Store.commit).
+type cachedQuerier struct {
 	c  *stmtCache
+	db querier
 }
 
-func (q txQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
-	st, err := q.c.get(ctx, query)
-	if err != nil {
-		return nil
-	}
-	return q.tx.StmtContext(ctx, st)
-}
-
-func (q txQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := q.stmt(ctx, query); st != nil {
+func (q cachedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
+	if st := q.c.get(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return q.tx.ExecContext(ctx, query, args...)
+	return q.db.ExecContext(ctx, query, args...)
 }
 
-func (q txQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := q.stmt(ctx, query); st != nil {
+func (q cachedQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
+	if st := q.c.get(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return q.tx.QueryContext(ctx, query, args...)
+	return q.db.QueryContext(ctx, query, args...)
 }
 
-func (q txQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := q.stmt(ctx, query); st != nil {
+func (q cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
+	if st := q.c.get(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return q.tx.QueryRowContext(ctx, query, args...)
+	return q.db.QueryRowContext(ctx, query, args...)
 }
