@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -114,9 +115,21 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		keep       = fs.Bool("keep", false, "keep the pools the scenarios create")
 		jsonOut    = fs.String("json", "", "also write the results, machine-readable, to this file")
 		quiet      = fs.Bool("q", false, "no progress lines on stderr")
+		cpuProfile = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s (commands: ceiling-server, sign-rate, seed)", strings.Join(fs.Args(), " "))

@@ -41,20 +41,11 @@ func (t *tx) FindLogin(ctx context.Context, poolID, provider, subject string) (s
 	return reader(*t).FindLogin(ctx, poolID, provider, subject)
 }
 
-// GetIdentity implements store.Reader outside a transaction.
-func (s *Store) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
-	return reader{s.rq}.GetIdentity(ctx, id)
-}
-
 // ListIdentities implements store.Reader outside a transaction.
 func (s *Store) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
 	return reader{s.rq}.ListIdentities(ctx, poolID, after, limit, hideDisabled)
 }
 
-// FindLogin implements store.Reader outside a transaction.
-func (s *Store) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
-	return reader{s.rq}.FindLogin(ctx, poolID, provider, subject)
-}
 
 const identityColumns = `id, pool_id, created_ns, updated_ns, disabled`
 

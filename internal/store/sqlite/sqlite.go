@@ -32,8 +32,9 @@ type Store struct {
 	w  *sql.DB       // the one writing connection...
 	wc *sql.Conn     // ...held by the writer goroutine for the store's lifetime
 	r  *sql.DB       // a pool of read-only connections (WAL lets them run beside the writer)
-	ws *stmtCache    // statements prepared on wc
-	rq cachedQuerier // reads outside a transaction, on r
+	ws    *stmtCache    // statements prepared on wc
+	rq    cachedQuerier // reads outside a transaction, on r
+	cache *readCache
 
 	writes  chan *write
 	stop    chan struct{}
@@ -124,7 +125,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{w: w, wc: wc, r: r, ws: newStmtCache(wc), rq: cachedQuerier{newStmtCache(r), r},
+	s := &Store{w: w, wc: wc, r: r, ws: newStmtCache(wc), rq: cachedQuerier{newStmtCache(r), r}, cache: newReadCache(),
 		writes: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{}),
 		ck: ck, ckWake: make(chan struct{}, 1), ckStopped: make(chan struct{})}
 	go s.writer()
@@ -389,6 +390,8 @@ func (s *Store) commit(batch []*write) {
 	}()
 	t := &tx{q: q}
 	applied := 0
+	// Anything but a guest insert may change what readCache holds.
+	changes := false
 	var guests []*write
 	for _, w := range batch {
 		if err := w.ctx.Err(); err != nil {
@@ -406,6 +409,7 @@ func (s *Store) commit(batch []*write) {
 				return
 			}
 			applied++
+			changes = true
 			continue
 		}
 		if _, err := q.ExecContext(ctx, "SAVEPOINT w"); err != nil {
@@ -425,13 +429,19 @@ func (s *Store) commit(batch []*write) {
 		}
 		if w.err == nil {
 			applied++
+			changes = true
 		}
 	}
 	applied += s.insertGuests(ctx, t, guests)
 	if applied == 0 {
 		return
 	}
-	if _, err := q.ExecContext(ctx, "COMMIT"); err != nil {
+	_, err := q.ExecContext(ctx, "COMMIT")
+	if changes {
+		// Even when COMMIT reports an error: what it did is not known.
+		s.cache.invalidate()
+	}
+	if err != nil {
 		s.failAll(batch, fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
