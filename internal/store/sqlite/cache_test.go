@@ -80,7 +80,9 @@ func TestReadCacheIsExact(t *testing.T) {
 	}
 
 	// Move the login from a to b: both reads change as soon as Update returns.
-	update(func(tx store.Tx) error { return tx.RelinkLogin(ctx, store.Login{PoolID: pool.ID, Provider: fb.Provider, Subject: fb.Subject, IdentityID: b.ID}) })
+	update(func(tx store.Tx) error {
+		return tx.RelinkLogin(ctx, store.Login{PoolID: pool.ID, Provider: fb.Provider, Subject: fb.Subject, IdentityID: b.ID})
+	})
 	owner(b.ID)
 	logins(a.ID, 0)
 	logins(b.ID, 1)

@@ -46,7 +46,6 @@ func (s *Store) ListIdentities(ctx context.Context, poolID string, after *store.
 	return reader{s.rq}.ListIdentities(ctx, poolID, after, limit, hideDisabled)
 }
 
-
 const identityColumns = `id, pool_id, created_ns, updated_ns, disabled`
 
 func scanIdentity(sc interface{ Scan(...any) error }) (*store.Identity, error) {
