@@ -35,6 +35,26 @@ def fmt(x, digits=0):
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
+def ceilings(doc):
+    """ceilings returns {bound: best whole second} of a run's ceiling
+    servers (awsjson, awsjson-signed, awsjson-signed-page: whatever bounds
+    the run measured), the best of its start and end, as idpool-bench
+    takes them; failed ceiling runs do not count."""
+    out = {}
+    for c in doc.get("ceilings") or []:
+        if c.get("failure") or c.get("errors") or c.get("warmup_errors") or c.get("skipped"):
+            continue
+        name = c.get("scenario", "?")
+        out[name] = max(out.get(name, 0), c.get("best_second_req_per_s", 0))
+    return out
+
+
+def rs512(doc):
+    rates = [max(r.get("rs512_all_cores_per_s", 0), r.get("rs512_per_core_per_s", 0) * r.get("cores", 0))
+             for r in doc.get("sign_rates") or []]
+    return max(rates) if rates else None
+
+
 def summary(outdir):
     ten = load(os.path.join(outdir, "10k.json"))
     big = load(os.path.join(outdir, "1m.json"))
@@ -46,13 +66,19 @@ def summary(outdir):
     for p in glob.glob(os.path.join(outdir, "1m-half-*.json")):
         half.update(scenarios(load(p)))
 
-    print("scenario           10k req/s   p99 ms  bound           ratio   1M req/s  1M/10k  p99 at half peak (1M)  moto req/s  x moto")
+    bounds = ceilings(ten)
+    if bounds or rs512(ten):
+        parts = [f"{name} {fmt(rate)} req/s" for name, rate in bounds.items()]
+        if rs512(ten):
+            parts.append(f"rs512 {fmt(rs512(ten))}/s")
+        print("ceilings (10k run, best whole second of start and end): " + ", ".join(parts))
+    print("scenario           10k req/s   p99 ms  bound                 ratio   1M req/s  1M/10k  p99 at half peak (1M)  moto req/s  x moto")
     for name, s in idp10.items():
         b = idp1m.get(name, {})
         h = half.get(name, {})
         m = moto.get(name)
         scale = b["req_per_s"] / s["req_per_s"] if b else None
-        print(f"{name:17} {fmt(s['req_per_s']):>11} {fmt(s['latency']['p99_ms'], 2):>8}  {s.get('bound', '-'):14} "
+        print(f"{name:17} {fmt(s['req_per_s']):>11} {fmt(s['latency']['p99_ms'], 2):>8}  {s.get('bound', '-'):20} "
               f"{fmt(s.get('ratio'), 2):>6} {fmt(b.get('req_per_s')):>10} {fmt(scale, 2):>7} "
               f"{fmt(h.get('latency', {}).get('p99_ms'), 2):>22} {fmt(m['req_per_s'] if m else None):>11} "
               f"{fmt(s['req_per_s'] / m['req_per_s'] if m else None, 1):>7}")
@@ -68,10 +94,12 @@ def summary(outdir):
         print("seed:", line.strip())
 
     print("\ntargets")
-    guest = max([x for x in (idp10.get("getid-guest"), guest128) if x], key=lambda x: x["req_per_s"])
-    check("GetId guest >= 20,000 req/s", guest["req_per_s"] >= 20000, fmt(guest["req_per_s"]))
-    check("GetId guest >= 40% of the awsJson ceiling", guest.get("ratio", 0) >= 0.40, fmt(guest.get("ratio"), 2))
-    if "getid-guest" in moto:
+    guests = [x for x in (idp10.get("getid-guest"), guest128) if x]
+    guest = max(guests, key=lambda x: x["req_per_s"]) if guests else None
+    if guest:
+        check("GetId guest >= 20,000 req/s", guest["req_per_s"] >= 20000, fmt(guest["req_per_s"]))
+        check("GetId guest >= 40% of the awsJson ceiling", guest.get("ratio", 0) >= 0.40, fmt(guest.get("ratio"), 2))
+    if guest and "getid-guest" in moto:
         x = guest["req_per_s"] / moto["getid-guest"]["req_per_s"]
         check("GetId guest >= 30x moto", x >= 30, fmt(x, 1) + "x")
     for name in ("describe-pool", "list-identities", "lookup-developer", "getid-existing"):

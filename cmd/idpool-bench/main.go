@@ -4,7 +4,8 @@
 // that bound each figure.
 //
 //	idpool-bench [flags]                   run scenarios against -url, -spawn and/or -moto
-//	idpool-bench ceiling-server -listen A  serve the minimal awsJson ceiling handler
+//	idpool-bench ceiling-server -listen A  serve the minimal awsJson ceiling handler (a fixed
+//	                                       GetId answer; a fixed page of 60 to ListIdentities)
 //	idpool-bench sign-rate [-d 2s]         measure the RS512 signing rate of this machine
 //	idpool-bench seed -idpool-data-dir D -n N [-pool ID]
 //	                                       write N identities straight into idpool's database
@@ -109,7 +110,7 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		accessKey  = fs.String("access-key", "AKIDEXAMPLE", "access key id of signed requests")
 		secretKey  = fs.String("secret-key", "secret", "secret access key of signed requests")
 		signCache  = fs.Bool("sign-cache", false, "reuse a worker's signature of an identical request within the same second (byte-identical to signing afresh)")
-		ceiling    = fs.Bool("ceiling", false, "also measure the ceilings, before and after the targets: the minimal awsJson server (a child process) and the RS512 signing rate")
+		ceiling    = fs.Bool("ceiling", false, "also measure the ceilings, before and after the targets: the minimal awsJson server (a child process) driven with GetId unsigned (awsjson) and signed (awsjson-signed) and with signed ListIdentities pages of 60 (awsjson-signed-page), and the RS512 signing rate")
 		signDur    = fs.Duration("sign-d", 2*time.Second, "how long -ceiling measures the signing rate, per configuration")
 		pool       = fs.String("pool", "", "run every scenario of the -url target in this existing pool instead of creating one each")
 		keep       = fs.Bool("keep", false, "keep the pools the scenarios create")
@@ -227,9 +228,12 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if label != "start" {
 			name += "-" + label
 		}
-		report.Ceilings = append(report.Ceilings,
-			bench.RunCeiling(ctx, name, p.URL, p.PID, false, cfg),
-			bench.RunCeiling(ctx, name, p.URL, p.PID, true, cfg))
+		for _, b := range bench.CeilingBounds() {
+			if ctx.Err() != nil {
+				break
+			}
+			report.Ceilings = append(report.Ceilings, bench.RunCeiling(ctx, name, p.URL, p.PID, b, cfg))
+		}
 		if err := p.Stop(); err != nil {
 			fmt.Fprintln(logw, "stopping the ceiling server:", err)
 		}

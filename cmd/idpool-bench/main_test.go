@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -119,19 +120,39 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
-// TestCeilingAndRatios drives the ceiling handler, signed and unsigned,
-// and checks that ratios come out of the report.
+// TestCeilingAndRatios drives the ceiling handler with each ceiling's
+// workload and checks that ratios come out of the report against the
+// right ceiling.
 func TestCeilingAndRatios(t *testing.T) {
 	ts := httptest.NewServer(bench.CeilingHandler())
 	defer ts.Close()
 	cfg := &bench.Config{Load: bench.Load{Concurrency: 4, Duration: 300 * time.Millisecond}, AccessKey: "AKIDEXAMPLE", SecretKey: "secret"}
 	ctx := context.Background()
-	unsigned := bench.RunCeiling(ctx, "ceiling", ts.URL, 0, false, cfg)
-	signed := bench.RunCeiling(ctx, "ceiling", ts.URL, 0, true, cfg)
-	checkSane(t, unsigned)
-	checkSane(t, signed)
-	if signed.Signed != signed.Requests+signed.Errors {
-		t.Errorf("signed ceiling: %d of %d requests signed", signed.Signed, signed.Requests)
+	ceilings := map[bench.Bound]*bench.ScenarioResult{}
+	var all []*bench.ScenarioResult
+	for _, b := range bench.CeilingBounds() {
+		r := bench.RunCeiling(ctx, "ceiling", ts.URL, 0, b, cfg)
+		checkSane(t, r)
+		if r.Scenario != string(b) {
+			t.Errorf("ceiling %s reported as %q", b, r.Scenario)
+		}
+		ceilings[b] = r
+		all = append(all, r)
+	}
+	unsigned, signed, page := ceilings[bench.BoundAWSJSON], ceilings[bench.BoundAWSJSONSigned], ceilings[bench.BoundAWSJSONPage]
+	if unsigned == nil || signed == nil || page == nil {
+		t.Fatalf("ceilings measured: %v", bench.CeilingBounds())
+	}
+	if unsigned.Signed != 0 {
+		t.Errorf("unsigned ceiling: %d requests signed", unsigned.Signed)
+	}
+	for _, r := range []*bench.ScenarioResult{signed, page} {
+		if r.Signed != r.Requests+r.Errors {
+			t.Errorf("%s ceiling: %d of %d requests signed", r.Scenario, r.Signed, r.Requests)
+		}
+	}
+	if bad := bench.RunCeiling(ctx, "ceiling", ts.URL, 0, bench.BoundSigning, cfg); !bad.Failed() || bad.Requests != 0 {
+		t.Errorf("rs512 was run as a ceiling of the awsJson server: %+v", bad)
 	}
 	sr, err := bench.MeasureSignRate(ctx, 100*time.Millisecond)
 	if err != nil {
@@ -140,25 +161,112 @@ func TestCeilingAndRatios(t *testing.T) {
 	if sr.PerCore <= 0 || sr.AllCores <= 0 || sr.SealAllCores <= 0 {
 		t.Fatalf("sign rate %+v", sr)
 	}
-	rep := &bench.Report{SignRates: []*bench.SignRate{sr}, Ceilings: []*bench.ScenarioResult{unsigned, signed}, Targets: []*bench.TargetResult{{
+	// list-identities takes its bound from the scenario table, as a run
+	// does.
+	listBound := bench.Find("list-identities").Bound
+	if listBound != bench.BoundAWSJSONPage {
+		t.Errorf("list-identities is bounded by %q, want %q", listBound, bench.BoundAWSJSONPage)
+	}
+	rep := &bench.Report{SignRates: []*bench.SignRate{sr}, Ceilings: all, Targets: []*bench.TargetResult{{
 		Name: "x",
 		Scenarios: []*bench.ScenarioResult{
-			{Scenario: "getid-guest", Bound: bench.BoundAWSJSON, Throughput: unsigned.Throughput / 2},
-			{Scenario: "describe-pool", Bound: bench.BoundAWSJSONSigned, Throughput: signed.Throughput / 4},
+			{Scenario: "getid-guest", Bound: bench.BoundAWSJSON, Throughput: unsigned.BestSecond / 2},
+			{Scenario: "describe-pool", Bound: bench.BoundAWSJSONSigned, Throughput: signed.BestSecond / 4},
+			{Scenario: "list-identities", Bound: listBound, Throughput: page.BestSecond / 5},
 			{Scenario: "getopenidtoken", Bound: bench.BoundSigning, Throughput: sr.Bound()},
 			{Scenario: "mix", Bound: bench.BoundMix, Throughput: 1},
 		},
 	}}}
 	rep.ComputeRatios()
 	s := rep.Targets[0].Scenarios
-	for i, want := range []float64{0.5, 0.25, 1} {
+	for i, want := range []float64{0.5, 0.25, 0.2, 1} {
 		if d := s[i].Ratio - want; d > 1e-9 || d < -1e-9 {
 			t.Errorf("%s: ratio %v, want %v", s[i].Scenario, s[i].Ratio, want)
 		}
 	}
-	if s[3].BoundRate <= 0 || s[3].BoundRate >= unsigned.Throughput {
-		t.Errorf("mix bound %.0f, unsigned ceiling %.0f", s[3].BoundRate, unsigned.Throughput)
+	if s[2].BoundRate != page.BestSecond {
+		t.Errorf("list-identities: bound %.0f req/s, want the page ceiling's %.0f (the signed GetId ceiling's is %.0f)",
+			s[2].BoundRate, page.BestSecond, signed.BestSecond)
 	}
+	if s[4].BoundRate <= 0 || s[4].BoundRate >= unsigned.BestSecond {
+		t.Errorf("mix bound %.0f, unsigned ceiling %.0f", s[4].BoundRate, unsigned.BestSecond)
+	}
+}
+
+// TestCeilingPageMatchesIdpool compares the ceiling server's
+// ListIdentities page with idpool's first page of a pool bulk-seeded as
+// scripts/bench seeds its pools: the same shape, the same mix of logins
+// and nearly the same size, so that the awsjson-signed-page ceiling bounds
+// what idpool is asked to do.
+func TestCeilingPageMatchesIdpool(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	seeded, err := bench.BulkSeed(ctx, bench.SeedOptions{DataDir: dir, N: 500, DeveloperPercent: 25, FacebookPercent: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "idpool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := server.New(server.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := httptest.NewServer(srv.Handler())
+	defer real.Close()
+	ceiling := httptest.NewServer(bench.CeilingHandler())
+	defer ceiling.Close()
+
+	page := func(url, pool string) []byte {
+		t.Helper()
+		var raw json.RawMessage
+		c := bench.NewClient(url, 1, "AKIDEXAMPLE", "secret")
+		defer c.Close()
+		if err := c.Call(ctx, "ListIdentities", map[string]any{"IdentityPoolId": pool, "MaxResults": 60}, true, &raw); err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	type shape struct {
+		IdentityPoolId string
+		Identities     []struct {
+			IdentityId                     string
+			Logins                         []string
+			CreationDate, LastModifiedDate json.Number
+		}
+		NextToken string
+	}
+	describe := func(b []byte) (s shape, logins map[string]int) {
+		t.Helper()
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		logins = map[string]int{}
+		for _, id := range s.Identities {
+			logins[strings.Join(id.Logins, ",")]++
+		}
+		return s, logins
+	}
+	want := page(real.URL, seeded.PoolID)
+	got := page(ceiling.URL, "us-east-1:00000000-0000-4000-8000-000000000000")
+	ws, wl := describe(want)
+	gs, gl := describe(got)
+	if len(ws.Identities) != 60 || len(gs.Identities) != 60 || ws.NextToken == "" || gs.NextToken == "" {
+		t.Fatalf("idpool answered %d identities (NextToken %q), the ceiling %d (%q)", len(ws.Identities), ws.NextToken, len(gs.Identities), gs.NextToken)
+	}
+	if fmt.Sprint(wl) != fmt.Sprint(gl) {
+		t.Errorf("logins per identity: idpool %v, the ceiling %v", wl, gl)
+	}
+	if len(gs.NextToken) != len(ws.NextToken) || len(gs.Identities[0].IdentityId) != len(ws.Identities[0].IdentityId) {
+		t.Errorf("NextToken %d bytes, IdentityId %d; idpool's %d and %d",
+			len(gs.NextToken), len(gs.Identities[0].IdentityId), len(ws.NextToken), len(ws.Identities[0].IdentityId))
+	}
+	if d := float64(len(got)-len(want)) / float64(len(want)); d > 0.02 || d < -0.02 {
+		t.Errorf("the ceiling's page is %d bytes, idpool's %d (%+.1f%%)", len(got), len(want), 100*d)
+	}
+	t.Logf("ListIdentities page of 60: the ceiling's %d bytes, idpool's %d", len(got), len(want))
 }
 
 // TestStrictAndOpenModel checks that the generator's signatures pass

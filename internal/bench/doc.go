@@ -46,8 +46,14 @@
 //     what bounds GetCredentialsForIdentity is the request pipeline and
 //     its two reads, as for the other non-signing operations.
 //   - awsjson-signed: the same with SigV4-signed requests, for the signed
-//     operations that sign no token (describe-pool, list-identities,
+//     operations that sign no token and answer little (describe-pool,
 //     lookup-developer): the generator's signing cost is in both.
+//   - awsjson-signed-page: the same server driven with signed
+//     ListIdentities calls (MaxResults 60), answering a fixed page of 60
+//     identities, as large as idpool's first page of the bench's
+//     bulk-seeded pools (about 9 KB, against GetId's 60 bytes), for
+//     list-identities: writing, sending, reading and checking the page
+//     is in both.
 //   - rs512: the machine's RSA-2048 PKCS #1 v1.5 SHA-512 signing rate on
 //     all cores, for getopenidtoken and developer-token, which sign one
 //     token per call. It is a loose bound: the server never has all cores

@@ -104,7 +104,7 @@ func (r *Report) boundRate(b Bound) float64 {
 		for _, sr := range r.SignRates {
 			best = max(best, sr.Bound())
 		}
-	case BoundAWSJSON, BoundAWSJSONSigned:
+	case BoundAWSJSON, BoundAWSJSONSigned, BoundAWSJSONPage:
 		for _, c := range r.Ceilings {
 			if c.Scenario == string(b) && !c.Failed() {
 				best = max(best, c.BestSecond)

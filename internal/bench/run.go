@@ -211,22 +211,25 @@ func RunScenario(ctx context.Context, t Target, c *Client, s *Scenario, cfg *Con
 	return r
 }
 
-// RunCeiling drives a ceiling server (CeilingHandler) with GetId, signed or
-// not, always in the closed model at the run's concurrency: a ceiling is
-// the most the machine can answer, whatever rate the scenarios use. label
-// names the measurement in the report.
-func RunCeiling(ctx context.Context, label, url string, pid int, signed bool, cfg *Config) *ScenarioResult {
-	name := string(BoundAWSJSON)
-	if signed {
-		name = string(BoundAWSJSONSigned)
-	}
+// RunCeiling measures ceiling b (one of CeilingBounds) on a ceiling server
+// (CeilingHandler) with CeilingWorkload(b), always in the closed model at
+// the run's concurrency: a ceiling is the most the machine can answer,
+// whatever rate the scenarios use. label names the measurement in the
+// report; the result's Scenario is the bound's name.
+func RunCeiling(ctx context.Context, label, url string, pid int, b Bound, cfg *Config) *ScenarioResult {
+	name := string(b)
 	r := &ScenarioResult{Target: label, Scenario: name}
+	w := CeilingWorkload(b)
+	if w == nil {
+		r.Failure = fmt.Sprintf("%q is not a ceiling (ceilings: %v)", b, CeilingBounds())
+		return r
+	}
 	c := NewClient(url, cfg.Load.Concurrency, cfg.AccessKey, cfg.SecretKey)
 	c.SignCache = cfg.SignCache
 	defer c.Close()
 	load := cfg.Load
 	load.Rate = 0
-	if err := measure(ctx, c, CeilingWorkload(signed), load, cfg.Warmup, pid, r); err != nil {
+	if err := measure(ctx, c, w, load, cfg.Warmup, pid, r); err != nil {
 		r.Failure = "run: " + err.Error()
 	}
 	cfg.logf("%s/%s: %.0f req/s, p99 %.2fms\n", label, name, r.Throughput, r.Latency.P99)
