@@ -22,6 +22,10 @@ import (
 // ContentType is the media type of requests and responses.
 const ContentType = "application/x-amz-json-1.1"
 
+// contentType is the Content-Type header value of every answer, shared
+// (net/http only reads it).
+var contentType = []string{ContentType}
+
 // DefaultMaxBodyBytes bounds a request body. The largest legitimate input is
 // a Logins map of ten 50,000-character tokens (about 500 KB).
 const DefaultMaxBodyBytes = 1 << 20
@@ -160,8 +164,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reqinfo.Record(ctx, opName, "")
-	w.Header().Set("Content-Type", ContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+	hdr := w.Header()
+	hdr["Content-Type"] = contentType
+	hdr["Content-Length"] = []string{strconv.Itoa(len(payload))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(payload)
 }
@@ -175,7 +180,7 @@ func (h *Handler) dispatch(r *http.Request) (string, error) {
 	if r.Method != http.MethodPost {
 		return name, apierr.Errorf(apierr.UnknownOperation, "Method %s is not supported; operations are called with POST.", r.Method)
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != ContentType {
 		mt, _, err := mime.ParseMediaType(ct)
 		// application/x-amz-json-1.1 is what SDKs send; 1.0 and plain JSON
 		// are accepted as aliases (protocol.md §5.3). Any other type is not

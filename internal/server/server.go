@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -77,6 +78,7 @@ type Server struct {
 	handler http.Handler
 	log     *slog.Logger
 	now     func() time.Time
+	date    dateHeader
 	rand    io.Reader
 	ring    *tokens.KeyRing
 	issuer  *tokens.Issuer
@@ -270,6 +272,29 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // exposed are the response headers browsers may show to scripts.
 const exposed = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
 
+var (
+	allowOrigin   = []string{"*"}
+	exposeHeaders = []string{exposed}
+)
+
+// dateHeader keeps the Date header of the current second, formatted once.
+type dateHeader struct{ cur atomic.Pointer[dateValue] }
+
+type dateValue struct {
+	sec int64
+	v   []string
+}
+
+func (d *dateHeader) value(t time.Time) []string {
+	sec := t.Unix()
+	if v := d.cur.Load(); v != nil && v.sec == sec {
+		return v.v
+	}
+	v := &dateValue{sec, []string{t.UTC().Format(http.TimeFormat)}}
+	d.cur.Store(v)
+	return v.v
+}
+
 // allowedHeaders answers a preflight that lists no headers: what the SDKs
 // and Amplify send.
 const allowedHeaders = "content-type,x-amz-target,x-amz-user-agent,x-amz-date,authorization," +
@@ -281,11 +306,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		id := s.requestID()
+		// Keys already in canonical form, and values shared between
+		// responses (net/http only reads them): no work per request
+		// beyond the request id and, once a second, the Date.
 		hdr := w.Header()
-		hdr.Set("x-amzn-RequestId", id)
-		hdr.Set("Date", start.UTC().Format(http.TimeFormat))
-		hdr.Set("Access-Control-Allow-Origin", "*")
-		hdr.Set("Access-Control-Expose-Headers", exposed)
+		hdr["X-Amzn-Requestid"] = []string{id}
+		hdr["Date"] = s.date.value(start)
+		hdr["Access-Control-Allow-Origin"] = allowOrigin
+		hdr["Access-Control-Expose-Headers"] = exposeHeaders
 
 		if r.Method == http.MethodOptions {
 			preflight(w, r)
