@@ -345,6 +345,9 @@ func (s *Store) checkpointer() {
 func (s *Store) checkpointRound() {
 	frames, copied, ok := checkpoint(s.ck)
 	if !ok || frames <= walRestartFrames {
+		if s.dbFile != nil {
+			startWriteback(s.dbFile)
+		}
 		return
 	}
 	s.syncDB()
