@@ -106,6 +106,11 @@ func (r reader) loadLogins(ctx context.Context, ids []*store.Identity) error {
 	return nil
 }
 
+// ListIdentities reads a page of identities and their logins with one
+// query: the page (from the covering index identities_by_pool) joined with
+// each identity's logins (from the covering index logins_by_identity,
+// already in provider, subject order). Loading the logins with a second
+// query over an IN list of the page's ids cost twice as much as the page.
 func (r reader) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
 	var (
 		where = []string{"pool_id = ?"}
@@ -119,26 +124,37 @@ func (r reader) ListIdentities(ctx context.Context, poolID string, after *store.
 		where = append(where, "disabled = 0")
 	}
 	args = append(args, limit)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_ns, id LIMIT ?`, args...)
+	rows, err := r.q.QueryContext(ctx, `SELECT p.id, p.pool_id, p.created_ns, p.updated_ns, p.disabled, l.provider, l.subject
+		FROM (SELECT `+identityColumns+` FROM identities WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY created_ns, id LIMIT ?) AS p
+		LEFT JOIN logins AS l ON l.identity_id = p.id
+		ORDER BY p.created_ns, p.id, l.provider, l.subject`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list identities: %w", err)
 	}
+	defer rows.Close()
 	var out []*store.Identity
 	for rows.Next() {
-		id, err := scanIdentity(rows)
-		if err != nil {
-			rows.Close()
+		var (
+			id                store.Identity
+			created, updated  int64
+			provider, subject sql.NullString
+		)
+		if err := rows.Scan(&id.ID, &id.PoolID, &created, &updated, &id.Disabled, &provider, &subject); err != nil {
 			return nil, fmt.Errorf("sqlite: list identities: %w", err)
 		}
-		out = append(out, id)
+		if n := len(out); n == 0 || out[n-1].ID != id.ID {
+			id.CreatedAt = time.Unix(0, created).UTC()
+			id.UpdatedAt = time.Unix(0, updated).UTC()
+			out = append(out, &id)
+		}
+		if provider.Valid {
+			last := out[len(out)-1]
+			last.Logins = append(last.Logins, store.Login{PoolID: last.PoolID, Provider: provider.String, Subject: subject.String, IdentityID: last.ID})
+		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list identities: %w", err)
-	}
-	if err := r.loadLogins(ctx, out); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
