@@ -58,19 +58,25 @@ def rs512(doc):
 def summary(outdir):
     ten = load(os.path.join(outdir, "10k.json"))
     big = load(os.path.join(outdir, "1m.json"))
-    c128 = load(os.path.join(outdir, "guest-c128.json"))
     idp10, idp1m = scenarios(ten), scenarios(big)
     moto = scenarios(ten, "moto")
-    guest128 = scenarios(c128).get("getid-guest")
+    # Phase 2: getid-guest with more requests in flight (guest-c<N>.json).
+    inflight = {}
+    for p in glob.glob(os.path.join(outdir, "guest-c*.json")):
+        g = scenarios(load(p)).get("getid-guest")
+        if g:
+            inflight[int(os.path.basename(p)[len("guest-c"):-len(".json")])] = g
     half = {}
     for p in glob.glob(os.path.join(outdir, "1m-half-*.json")):
         half.update(scenarios(load(p)))
 
     bounds = ceilings(ten)
-    if guest128 and guest128.get("ratio") is None and bounds.get("awsjson"):
-        # The 128-in-flight phase measures no ceiling of its own: its bound
-        # is the awsJson ceiling of the 10k run, on the same server.
-        guest128["ratio"] = guest128["req_per_s"] / bounds["awsjson"]
+    for g in inflight.values():
+        if g.get("ratio") is None and bounds.get("awsjson"):
+            # Phase 2 measures no ceiling of its own: its bound is the
+            # awsJson ceiling of the 10k run (the ceiling server is CPU-bound
+            # at 32 in flight already; BENCHMARKS.md shows it at 256).
+            g["ratio"] = g["req_per_s"] / bounds["awsjson"]
     if bounds or rs512(ten):
         parts = [f"{name} {fmt(rate)} req/s" for name, rate in bounds.items()]
         if rs512(ten):
@@ -86,9 +92,9 @@ def summary(outdir):
               f"{fmt(s.get('ratio'), 2):>6} {fmt(b.get('req_per_s')):>10} {fmt(scale, 2):>7} "
               f"{fmt(h.get('latency', {}).get('p99_ms'), 2):>22} {fmt(m['req_per_s'] if m else None):>11} "
               f"{fmt(s['req_per_s'] / m['req_per_s'] if m else None, 1):>7}")
-    if guest128:
-        print(f"getid-guest, 128 in flight: {fmt(guest128['req_per_s'])} req/s, p99 {fmt(guest128['latency']['p99_ms'], 2)} ms, "
-              f"ratio {fmt(guest128.get('ratio'), 2)}")
+    for n, g in sorted(inflight.items()):
+        print(f"getid-guest, {n} in flight: {fmt(g['req_per_s'])} req/s, p99 {fmt(g['latency']['p99_ms'], 2)} ms, "
+              f"ratio {fmt(g.get('ratio'), 2)}")
     size = os.path.join(outdir, "1m-size.json")
     if os.path.exists(size):
         z = load(size)
@@ -98,7 +104,7 @@ def summary(outdir):
         print("seed:", line.strip())
 
     print("\ntargets")
-    guests = [x for x in (idp10.get("getid-guest"), guest128) if x]
+    guests = [x for x in [idp10.get("getid-guest")] + list(inflight.values()) if x]
     guest = max(guests, key=lambda x: x["req_per_s"]) if guests else None
     if guest:
         check("GetId guest >= 20,000 req/s", guest["req_per_s"] >= 20000, fmt(guest["req_per_s"]))
