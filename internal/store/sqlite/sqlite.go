@@ -67,7 +67,7 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := func(extra string) string {
+	dsn := func(extra ...string) string {
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "journal_mode(WAL)")
@@ -85,14 +85,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", "temp_store(MEMORY)")
 		// When the WAL starts over, its file is cut back to 64 MiB.
 		q.Add("_pragma", "journal_size_limit(67108864)")
-		if extra != "" {
-			q.Add("_pragma", extra)
+		for _, p := range extra {
+			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
 		return "file:" + path + "?" + q.Encode()
 	}
 	// The writer never checkpoints on its own (see checkpointer).
-	w, err := sql.Open("sqlite", dsn("wal_autocheckpoint(0)"))
+	// The writer's page cache is 8 MiB: at the end of every transaction
+	// SQLite walks its page cache's hash table (pcache1TruncateUnsafe),
+	// which took 12 % of the CPU of guest writes at 1M identities with
+	// 32 MiB; with 8 MiB guest writes ran 5 % faster there and no slower
+	// at 200,000.
+	w, err := sql.Open("sqlite", dsn("wal_autocheckpoint(0)", "cache_size(-8192)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
