@@ -10,18 +10,26 @@ import (
 	"github.com/idpool/idpool/internal/store"
 )
 
+// openCacheTest opens a store in a temporary directory, closed at the end
+// of the test, and returns the pool the test creates first.
+func openCacheTest(t *testing.T) (*Store, *store.Pool, time.Time) {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "idpool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	now := time.Unix(1700000000, 0).UTC()
+	pool := &store.Pool{ID: "us-east-1:00000000-0000-4000-8000-000000000001", Account: "123456789012", Region: "us-east-1", Name: "p", CreatedAt: now, UpdatedAt: now}
+	return s, pool, now
+}
+
 // TestReadCacheIsExact reads through the cache, changes what was read,
 // and reads again: every acknowledged change shows at once, guest inserts
 // keep what is cached, and callers cannot change the cached copies.
 func TestReadCacheIsExact(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "idpool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	now := time.Unix(1700000000, 0).UTC()
-	pool := &store.Pool{ID: "us-east-1:00000000-0000-4000-8000-000000000001", Account: "123456789012", Region: "us-east-1", Name: "p", CreatedAt: now, UpdatedAt: now}
+	s, pool, now := openCacheTest(t)
 	a := &store.Identity{ID: "us-east-1:00000000-0000-4000-8000-00000000000a", PoolID: pool.ID, CreatedAt: now, UpdatedAt: now}
 	b := &store.Identity{ID: "us-east-1:00000000-0000-4000-8000-00000000000b", PoolID: pool.ID, CreatedAt: now, UpdatedAt: now}
 	fb := store.Login{PoolID: pool.ID, Provider: "graph.facebook.com", Subject: "u1"}
@@ -110,16 +118,10 @@ func TestReadCacheIsExact(t *testing.T) {
 // acknowledged, a read must show it.
 func TestReadCacheUnderConcurrentReads(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "idpool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	now := time.Unix(1700000000, 0).UTC()
-	pool := &store.Pool{ID: "us-east-1:00000000-0000-4000-8000-000000000001", Account: "123456789012", Region: "us-east-1", Name: "p", CreatedAt: now, UpdatedAt: now}
+	s, pool, now := openCacheTest(t)
 	ids := []string{"us-east-1:00000000-0000-4000-8000-00000000000a", "us-east-1:00000000-0000-4000-8000-00000000000b"}
 	l := store.Login{PoolID: pool.ID, Provider: "graph.facebook.com", Subject: "u1"}
-	err = s.Update(ctx, func(tx store.Tx) error {
+	err := s.Update(ctx, func(tx store.Tx) error {
 		if err := tx.InsertPool(ctx, pool); err != nil {
 			return err
 		}
