@@ -105,3 +105,21 @@ func TestWALStartsOver(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionSettings checks the pragmas each connection ends up with:
+// the writer's smaller page cache (the later pragma of its DSN wins) and no
+// automatic checkpoints on it, the readers' larger cache.
+func TestConnectionSettings(t *testing.T) {
+	s, _, _ := openCacheTest(t)
+	ctx := context.Background()
+	var cache, auto int
+	if err := s.wc.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil || cache != -8192 {
+		t.Errorf("writer cache_size = %d (%v), want -8192", cache, err)
+	}
+	if err := s.wc.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Errorf("writer wal_autocheckpoint = %d (%v), want 0", auto, err)
+	}
+	if err := s.r.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil || cache != -32768 {
+		t.Errorf("reader cache_size = %d (%v), want -32768", cache, err)
+	}
+}
