@@ -350,9 +350,7 @@ func (s *Store) checkpointer() {
 func (s *Store) checkpointRound() {
 	frames, copied, ok := checkpoint(s.ck)
 	if !ok || frames <= walRestartFrames {
-		if s.dbFile != nil {
-			startWriteback(s.dbFile)
-		}
+		startWriteback(s.dbFile)
 		return
 	}
 	s.syncDB()
@@ -378,11 +376,7 @@ func (s *Store) checkpointRound() {
 // writer's tail checkpoint, whose fsync then took tens of milliseconds
 // while every write waited. An error is left for SQLite's own sync before
 // the WAL starts over to find and report.
-func (s *Store) syncDB() {
-	if s.dbFile != nil {
-		_ = s.dbFile.Sync()
-	}
-}
+func (s *Store) syncDB() { _ = s.dbFile.Sync() }
 
 // checkpoint runs a passive checkpoint (it never waits for readers or the
 // writer). frames is the length of the WAL, copied how much of it is in
