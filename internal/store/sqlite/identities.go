@@ -69,36 +69,27 @@ func (r reader) GetIdentity(ctx context.Context, id string) (*store.Identity, er
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get identity: %w", err)
 	}
-	if err := r.loadLogins(ctx, []*store.Identity{ident}); err != nil {
+	if err := r.loadLogins(ctx, ident); err != nil {
 		return nil, err
 	}
 	return ident, nil
 }
 
-// loadLogins fills in the logins of the given identities with one query.
-func (r reader) loadLogins(ctx context.Context, ids []*store.Identity) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	byID := make(map[string]*store.Identity, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		byID[id.ID] = id
-		args[i] = id.ID
-	}
-	rows, err := r.q.QueryContext(ctx, `SELECT pool_id, provider, subject, identity_id FROM logins
-		WHERE identity_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY identity_id, provider, subject`, args...)
+// loadLogins fills in the logins of one identity, in provider, subject
+// order (ListIdentities joins them into its page instead).
+func (r reader) loadLogins(ctx context.Context, ident *store.Identity) error {
+	rows, err := r.q.QueryContext(ctx, `SELECT pool_id, provider, subject FROM logins
+		WHERE identity_id = ? ORDER BY provider, subject`, ident.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: load logins: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var l store.Login
-		if err := rows.Scan(&l.PoolID, &l.Provider, &l.Subject, &l.IdentityID); err != nil {
+		l := store.Login{IdentityID: ident.ID}
+		if err := rows.Scan(&l.PoolID, &l.Provider, &l.Subject); err != nil {
 			return fmt.Errorf("sqlite: load logins: %w", err)
 		}
-		id := byID[l.IdentityID]
-		id.Logins = append(id.Logins, l)
+		ident.Logins = append(ident.Logins, l)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: load logins: %w", err)

@@ -20,10 +20,10 @@ type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// maxCachedStmts bounds the cache; the queries are fixed texts, a few
-// dozen variants of the IN (...) list of loadLogins and the few row counts
-// of the guests' multi-row insert. Past the bound a query runs unprepared
-// (database/sql prepares and closes it), so nothing leaks.
+// maxCachedStmts bounds the cache; the queries are fixed texts (the
+// guests' multi-row insert comes in four row counts). Past the bound a
+// query runs unprepared (database/sql prepares and closes it), so nothing
+// leaks.
 const maxCachedStmts = 256
 
 func newStmtCache(prep preparer) *stmtCache {
