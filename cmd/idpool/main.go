@@ -35,6 +35,7 @@ import (
 	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/store/sqlite"
 	"github.com/idpool/idpool/internal/tokens"
+	"github.com/idpool/idpool/internal/trust"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -118,12 +119,6 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, secrets, err := open(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
 	keys, err := strictKeys(cfg)
 	if err != nil {
 		return err
@@ -132,10 +127,23 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var roles *trust.Roles
+	if cfg.RolesFile != "" {
+		if roles, err = trust.LoadRoles(cfg.RolesFile); err != nil {
+			return err
+		}
+	}
 	rates, err := ratelimit.ParseSpec(cfg.RateLimits, server.Operations())
 	if err != nil {
 		return err
 	}
+	// The files above are read before the store is opened, so that a
+	// mistake in one refuses to start without touching the data.
+	st, secrets, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	srv, err := server.New(server.Options{
 		Store:          st,
 		Logger:         log,
@@ -150,6 +158,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		Verifier:            verifier,
 		RateLimits:          rates,
 		StoreIsPrivate:      cfg.Store == "sqlite",
+		Roles:               roles,
 	})
 	if err != nil {
 		return err
@@ -168,7 +177,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		log.Info("debug endpoints listening", "addr", dl.Addr().String())
 	}
 	log.Info("idpool listening", "addr", ln.Addr().String(), "store", storeName(cfg), "issuer", cfg.Issuer,
-		"auth", cfg.Auth, "logins", cfg.Logins, "rate_limits", cfg.RateLimits, "version", versionString())
+		"auth", cfg.Auth, "logins", cfg.Logins, "trusted_roles", roles.Len(), "rate_limits", cfg.RateLimits, "version", versionString())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
@@ -327,17 +336,19 @@ func strictKeys(cfg *config.Config) (auth.Keys, error) {
 	return keys, nil
 }
 
-// loginVerifier is the verify-mode login checker; nil means trust mode.
+// loginVerifier is the login checker of --logins: trust mode reads tokens
+// without their signatures (the providers file then only names OIDC
+// client ids), verify mode checks them against their issuers' keys.
 func loginVerifier(cfg *config.Config) (federation.Verifier, error) {
-	if cfg.Logins != "verify" {
-		return nil, nil
-	}
 	var providers map[string]federation.ProviderConfig
 	if cfg.ProvidersFile != "" {
 		var err error
 		if providers, err = federation.LoadProviders(cfg.ProvidersFile); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Logins != "verify" {
+		return federation.Trust{Providers: providers}, nil
 	}
 	return federation.NewStrict(providers, nil, &http.Client{Timeout: 10 * time.Second}), nil
 }

@@ -4,10 +4,12 @@
 // default trust mode and strict verification are interchangeable: the
 // service never looks at a token itself. Trust, the default, reads tokens
 // without checking signatures (a local emulator cannot reach Facebook or a
-// user pool's keys); it still applies every rule that needs no secret:
-// the provider must be configured on the pool, a user pool token's aud must
-// be one of the pool's client ids, the issuer must match the Logins key, an
-// expired token is refused.
+// user pool's keys); it still applies every rule that needs no key, with
+// the same code verify mode uses (checkClaims): the provider must be
+// configured on the pool, a JWT must name an asymmetric algorithm, its iss
+// must be present and match the Logins key, its aud (or azp) must be one of
+// the client ids configured for the provider, and its exp must be present
+// and not past AWS's five minutes of grace.
 package federation
 
 import (
@@ -18,6 +20,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +51,12 @@ type Login struct {
 	// Claims are the token's claims (JWT) or attributes (SAML), used by
 	// role-mapping rules and principal tags; nil for opaque tokens.
 	Claims map[string]any
+	// Verified says the token's origin was proven (a signature checked
+	// against the issuer's keys, or an opaque token found in the
+	// providers file). Claims of an unverified token are whatever its
+	// sender wrote: strict mode's implicit trust policy does not let them
+	// grant roles.
+	Verified bool
 }
 
 // Verifier checks one Logins entry of a request against a pool.
@@ -128,6 +137,9 @@ func Unsupported(key string) error {
 type Trust struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Providers are the providers file's settings, of which trust mode
+	// uses the client ids (the audiences an OIDC provider accepts).
+	Providers map[string]ProviderConfig
 }
 
 // Verify implements Verifier.
@@ -141,50 +153,7 @@ func (t Trust) Verify(_ context.Context, pool *store.Pool, key, token string) (*
 		now = t.Now
 	}
 	login := &Login{Provider: key, Kind: prov.Kind}
-	switch prov.Kind {
-	case Public:
-		claims, isJWT := ParseJWT(token)
-		if !isJWT && IDTokenProvider(key) {
-			return nil, notAuthorized(msgNotOIDC)
-		}
-		if !isJWT {
-			// Opaque access tokens (Facebook, Amazon, Twitter): the token
-			// itself stands for the user. The rules of role mappings see
-			// the claims AWS derives for these providers.
-			login.Subject = token
-			login.Claims = map[string]any{"sub": token, "aud": prov.AppID, "iss": key}
-			return login, nil
-		}
-		if err := checkJWT(claims, key, now()); err != nil {
-			return nil, err
-		}
-		login.Subject, login.Claims = claims["sub"].(string), claims
-		return login, nil
-	case UserPool, OIDC:
-		claims, isJWT := ParseJWT(token)
-		if !isJWT {
-			return nil, notAuthorized(msgNotOIDC)
-		}
-		if err := checkJWT(claims, key, now()); err != nil {
-			return nil, err
-		}
-		if prov.Kind == UserPool {
-			aud := Audience(claims)
-			if aud == "" {
-				return nil, notAuthorized(msgMissingAud)
-			}
-			found := false
-			for _, c := range prov.ClientIDs {
-				found = found || c == aud
-			}
-			if !found {
-				return nil, notAuthorized(msgUnsupported)
-			}
-			login.ClientID = aud
-		}
-		login.Subject, login.Claims = claims["sub"].(string), claims
-		return login, nil
-	default: // SAML
+	if prov.Kind == SAML {
 		subject, attrs := parseSAML(token)
 		if subject == "" {
 			// Not a SAML response we can read: the assertion itself names
@@ -194,33 +163,118 @@ func (t Trust) Verify(_ context.Context, pool *store.Pool, key, token string) (*
 		login.Subject, login.Claims = subject, attrs
 		return login, nil
 	}
+	claims, isJWT := ParseJWT(token)
+	if !isJWT {
+		if prov.Kind != Public || IDTokenProvider(key) {
+			return nil, notAuthorized(msgNotOIDC)
+		}
+		// Opaque access tokens (Facebook, Amazon, Twitter): the token
+		// itself stands for the user. The rules of role mappings see the
+		// claims AWS derives for these providers.
+		login.Subject = token
+		login.Claims = map[string]any{"sub": token, "aud": prov.AppID, "iss": key}
+		return login, nil
+	}
+	if !asymmetric(headerAlg(token)) {
+		return nil, notAuthorized(msgNotOIDC)
+	}
+	client, err := checkClaims(prov, t.Providers[key], key, claims, now())
+	if err != nil {
+		return nil, err
+	}
+	if prov.Kind == UserPool {
+		login.ClientID = client
+	}
+	login.Subject, login.Claims = claims["sub"].(string), claims
+	return login, nil
+}
+
+// SigningAlgorithms are the JWS algorithms accepted on login tokens: the
+// asymmetric ones IAM accepts from OpenID Connect providers. "none" and
+// the HMAC algorithms would let anyone who knows a client id (or nothing)
+// mint tokens.
+var SigningAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+
+func asymmetric(alg string) bool { return slices.Contains(SigningAlgorithms, alg) }
+
+// headerAlg is the alg of a compact JWS's protected header, or "" when
+// the header cannot be read.
+func headerAlg(token string) string {
+	h, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(h, "="))
+	if err != nil {
+		return ""
+	}
+	var header struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(raw, &header) != nil {
+		return ""
+	}
+	return header.Alg
+}
+
+// checkClaims applies the checks of a JWT login that need no key, in both
+// trust and verify mode: iss is present and matches the Logins key, exp is
+// present and not past the grace (nbf, when present, is reached), sub is
+// present, and aud (azp when present) is one of the provider's client ids.
+// It returns that client id.
+func checkClaims(prov Provider, cfg ProviderConfig, key string, claims map[string]any, now time.Time) (string, error) {
+	iss, _ := claims["iss"].(string)
+	if iss == "" {
+		return "", notAuthorized(msgNotOIDC)
+	}
+	if IssuerKey(iss) != key {
+		return "", notAuthorized(msgIssuer)
+	}
+	if err := checkTimes(claims, now); err != nil {
+		return "", err
+	}
+	if sub, _ := claims["sub"].(string); sub == "" {
+		return "", notAuthorized(msgMissingSub)
+	}
+	aud := Audience(claims)
+	if aud == "" {
+		return "", notAuthorized(msgMissingAud)
+	}
+	allowed, anyClient := clientIDs(prov, cfg)
+	if !anyClient && !slices.Contains(allowed, aud) {
+		return "", notAuthorized(msgUnsupported)
+	}
+	return aud, nil
+}
+
+// clientIDs are the audiences a provider accepts: a user pool's app
+// clients; for an OIDC provider, the client ids the providers file names
+// (any, when it names none: IAM's provider record is not available to
+// idpool); for Google, Apple and other JWT-issuing public providers, the
+// providers file's client ids, else the pool's app id (a comma-separated
+// list of ids, as some pools hold for several platforms' clients).
+func clientIDs(prov Provider, cfg ProviderConfig) (ids []string, anyClient bool) {
+	switch prov.Kind {
+	case UserPool:
+		return prov.ClientIDs, false
+	case OIDC:
+		return cfg.ClientIDs, len(cfg.ClientIDs) == 0
+	}
+	if len(cfg.ClientIDs) > 0 {
+		return cfg.ClientIDs, false
+	}
+	for _, id := range strings.Split(prov.AppID, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, false
 }
 
 // IDTokenProvider reports whether a public provider signs users in with
 // OpenID Connect ID tokens (JWTs) rather than opaque access tokens.
 func IDTokenProvider(key string) bool {
 	return key == "accounts.google.com" || key == "appleid.apple.com"
-}
-
-// checkJWT applies the checks that need no key: the issuer matches the
-// Logins key (when the token names one), the token has a subject and has
-// not expired (with AWS's five minutes of grace).
-func checkJWT(claims map[string]any, key string, now time.Time) error {
-	if iss, ok := claims["iss"].(string); ok && iss != "" {
-		if IssuerKey(iss) != key {
-			return notAuthorized(msgIssuer)
-		}
-	}
-	if sub, ok := claims["sub"].(string); !ok || sub == "" {
-		return notAuthorized(msgMissingSub)
-	}
-	if exp, ok := claims["exp"].(float64); ok {
-		expiry := time.Unix(int64(exp), 0)
-		if !now.Before(expiry.Add(ClockSkew)) {
-			return apierr.Errorf(apierr.NotAuthorized, expiredTemplate, expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-		}
-	}
-	return nil
 }
 
 // IssuerKey is the Logins key of an issuer: its URL without the scheme

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,7 +119,7 @@ func (s *Strict) Verify(ctx context.Context, pool *store.Pool, key, token string
 		if !ok {
 			return nil, notAuthorized(msgOpaque)
 		}
-		login.Subject = user
+		login.Subject, login.Verified = user, true
 		if prov.Kind == SAML {
 			if _, attrs := parseSAML(token); attrs != nil {
 				login.Claims = attrs
@@ -165,35 +164,14 @@ func (s *Strict) Verify(ctx context.Context, pool *store.Pool, key, token string
 	if err := idt.Claims(&claims); err != nil {
 		return nil, notAuthorized(msgNotOIDC)
 	}
-	if err := checkTimes(claims, s.now()); err != nil {
+	client, err := checkClaims(prov, cfg, key, claims, s.now())
+	if err != nil {
 		return nil, err
 	}
-	if sub, _ := claims["sub"].(string); sub == "" {
-		return nil, notAuthorized(msgMissingSub)
-	}
-	aud := Audience(claims)
-	if aud == "" {
-		return nil, notAuthorized(msgMissingAud)
-	}
-	var allowed []string
-	switch prov.Kind {
-	case UserPool:
-		allowed = prov.ClientIDs
-	case OIDC:
-		allowed = cfg.ClientIDs
-	case Public:
-		allowed = cfg.ClientIDs
-		if len(allowed) == 0 {
-			allowed = []string{prov.AppID}
-		}
-	}
-	if !slices.Contains(allowed, aud) {
-		return nil, notAuthorized(msgUnsupported)
-	}
 	if prov.Kind == UserPool {
-		login.ClientID = aud
+		login.ClientID = client
 	}
-	login.Subject, login.Claims = claims["sub"].(string), claims
+	login.Subject, login.Claims, login.Verified = claims["sub"].(string), claims, true
 	return login, nil
 }
 
@@ -214,7 +192,7 @@ func (s *Strict) verifier(ctx context.Context, key, iss string, cfg ProviderConf
 		// and exp/nbf with AWS's five minutes of skew (checkTimes).
 		SkipClientIDCheck:    true,
 		SkipExpiryCheck:      true,
-		SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA},
+		SupportedSigningAlgs: SigningAlgorithms,
 	})
 	s.verified[iss] = v
 	return v, nil
