@@ -10,6 +10,7 @@ import (
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
+	"github.com/idpool/idpool/internal/trust"
 )
 
 // GetCredentialsForIdentity returns temporary credentials for an identity
@@ -25,6 +26,10 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 		role       string
 		tags       map[string]string
 		identityID = ident.ID
+		// methods is the amr of the token AWS would present to STS for
+		// these credentials, and named the roles the pool names for it.
+		methods []string
+		named   []string
 	)
 	devToken, hasCognito := in.Logins[cognitoProvider]
 	switch {
@@ -32,6 +37,8 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 		if role, err = s.guestRole(p, ident); err != nil {
 			return nil, err
 		}
+		methods = amr(p, nil)
+		named = namedRoles(p, methods, nil)
 	case hasCognito:
 		// The enhanced developer flow: the backend's token, issued by
 		// GetOpenIdTokenForDeveloperIdentity, stands for the identity.
@@ -66,6 +73,11 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 			return nil, err
 		}
 		tags = claims.PrincipalTags
+		methods = claims.AMR
+		if len(public) > 0 {
+			methods = append(slices.Clone(methods), amr(p, public)[1:]...)
+		}
+		named = namedRoles(p, methods, public)
 	default:
 		public, err := s.verifyLogins(ctx, p, in.Logins)
 		if err != nil {
@@ -81,6 +93,14 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 			return nil, err
 		}
 		tags = principalTags(p, decidedBy)
+		methods = amr(p, public)
+		named = namedRoles(p, methods, public)
+	}
+	w := trust.WebIdentity{Audience: p.ID, Subject: identityID, AMR: methods, Tagged: len(tags) > 0}
+	if !s.mayAssume(ctx, enhancedFlow, role, w, named) {
+		// AWS asks STS for the role, and STS refuses a role whose trust
+		// policy does not accept the pool's token.
+		return nil, invalidPoolConfig()
 	}
 
 	now := s.now()

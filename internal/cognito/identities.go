@@ -212,6 +212,11 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 	if err != nil {
 		return nil, err
 	}
+	for _, l := range logins {
+		if l.Kind == federation.SAML {
+			return nil, apierr.New(apierr.InvalidParameter, "Basic (classic) flow is not supported with SAML, please use enhanced flow.")
+		}
+	}
 	survivor, err := s.resolve(ctx, resolution{pool: p, named: ident.ID, logins: logins})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
+	"github.com/idpool/idpool/internal/trust"
 )
 
 // Config holds the Service's dependencies and settings.
@@ -41,6 +42,14 @@ type Config struct {
 	// CredentialsLifetime is how long minted credentials last;
 	// sts.DefaultLifetime if 0.
 	CredentialsLifetime time.Duration
+	// Roles are the trust policies of the roles file (nil: none). They
+	// decide who may become the roles they list, in every auth mode.
+	Roles *trust.Roles
+	// StrictTrust applies the implicit trust policy to roles the roles
+	// file does not list: a token may become only a role its pool names
+	// for it. Without it such roles are allowed, with a warning when the
+	// pool does not name them. Strict mode sets it.
+	StrictTrust bool
 	// StoreIsPrivate says no other server writes to the store (the
 	// embedded SQLite database): every change then goes through this
 	// Service, and the developer operations' reads of a pool can be
@@ -60,6 +69,8 @@ type Service struct {
 	issuer        *tokens.Issuer
 	minter        *sts.Minter
 	pools         *poolCache
+	roles         *trust.Roles
+	strictTrust   bool
 
 	credentialsLifetime time.Duration
 	privateStore        bool
@@ -80,6 +91,8 @@ func New(c Config) *Service {
 		verifier:      c.Verifier,
 		issuer:        c.Issuer,
 		minter:        c.Minter,
+		roles:         c.Roles,
+		strictTrust:   c.StrictTrust,
 
 		credentialsLifetime: c.CredentialsLifetime,
 		privateStore:        c.StoreIsPrivate,

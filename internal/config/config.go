@@ -42,8 +42,11 @@ type Config struct {
 	Credentials string
 	// Logins is "trust" (tokens read, not verified) or "verify".
 	Logins string
-	// ProvidersFile configures how verify mode checks each provider.
+	// ProvidersFile configures how verify mode checks each provider (and
+	// the OIDC client ids trust mode accepts).
 	ProvidersFile string
+	// RolesFile holds the IAM trust policies of roles (docs/trust.md).
+	RolesFile string
 	// RateLimits is "off", "aws", or Operation=rate entries.
 	RateLimits string
 	// Store is "sqlite" (the embedded database in DataDir) or a
@@ -88,7 +91,7 @@ type setting struct {
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	var raw struct {
 		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime string
-		auth, credentialsFile, logins, providersFile, rateLimits, store, debugListen                      string
+		auth, credentialsFile, logins, providersFile, rolesFile, rateLimits, store, debugListen           string
 	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
@@ -107,7 +110,8 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		{"credentials-file", "IDPOOL_CREDENTIALS_FILE", "", "strict mode's access keys, one 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' per line " +
 			"(or env IDPOOL_CREDENTIALS='AKID:SECRET:ACCOUNT,...')", &raw.credentialsFile},
 		{"logins", "IDPOOL_LOGINS", "trust", "trust (read login tokens without verifying signatures) or verify", &raw.logins},
-		{"providers-file", "IDPOOL_PROVIDERS_FILE", "", "JSON file configuring how verify mode checks each login provider (see docs/strict-mode.md)", &raw.providersFile},
+		{"providers-file", "IDPOOL_PROVIDERS_FILE", "", "JSON file configuring how verify mode checks each login provider, and the client ids of OIDC providers (see docs/strict-mode.md)", &raw.providersFile},
+		{"roles-file", "IDPOOL_ROLES_FILE", "", "JSON file of IAM roles and their trust policies, which decide who may become them (see docs/trust.md)", &raw.rolesFile},
 		{"debug-listen", "IDPOOL_DEBUG_LISTEN", "", "address serving /debug/pprof profiles (off when empty; keep it on loopback)", &raw.debugListen},
 		{"rate-limits", "IDPOOL_RATE_LIMITS", "off", "off, aws (AWS's published rates), or Operation=requests-per-second entries, comma-separated (e.g. aws,GetId=100)", &raw.rateLimits},
 	}
@@ -164,6 +168,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 	}
 	c.Auth, c.CredentialsFile, c.Credentials = raw.auth, raw.credentialsFile, getenv("IDPOOL_CREDENTIALS")
 	c.Logins, c.ProvidersFile, c.RateLimits, c.Store, c.DebugListen = raw.logins, raw.providersFile, raw.rateLimits, raw.store, raw.debugListen
+	c.RolesFile = raw.rolesFile
 	if c.DebugListen != "" {
 		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
 			errs = append(errs, fmt.Errorf("--debug-listen %q: %w", c.DebugListen, err))

@@ -25,6 +25,7 @@ import (
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
+	"github.com/idpool/idpool/internal/trust"
 )
 
 // Options configures a Server.
@@ -62,6 +63,10 @@ type Options struct {
 	// StoreIsPrivate says no other server shares the store (true for the
 	// embedded SQLite database): pool reads may then all be cached.
 	StoreIsPrivate bool
+	// Roles are the trust policies of the roles file; nil lists none.
+	// Roles it does not list fall under the implicit policy in strict
+	// mode (Keys set) and are allowed, with a warning, in permissive mode.
+	Roles *trust.Roles
 }
 
 // InsecureDevelopmentSecret is the server secret of a Server built without
@@ -159,6 +164,8 @@ func New(o Options) (*Server, error) {
 
 		CredentialsLifetime: o.CredentialsLifetime,
 		StoreIsPrivate:      o.StoreIsPrivate,
+		Roles:               o.Roles,
+		StrictTrust:         o.Keys != nil,
 	})
 	register(api, svc)
 
@@ -166,7 +173,7 @@ func New(o Options) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	issuer.Mount(mux)
-	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm})
+	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm, Trust: svc})
 	// Cognito Identity and STS share the port: an STS call is a form
 	// (awsQuery) request with an Action, Cognito's carry X-Amz-Target.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,13 @@ const maxBody = 64 << 10
 // key without checking the signature (the permissive default).
 type LongTermKeys func(accessKeyID string) (secret, account string, ok bool)
 
+// RoleTrust decides whether the holder of a verified token idpool issued
+// may become a role (the role's trust policy, or the implicit policy).
+// The Cognito service implements it: it knows the token's pool.
+type RoleTrust interface {
+	AuthorizeWebIdentity(ctx context.Context, roleARN string, c *tokens.Claims) (bool, error)
+}
+
 // Handler serves the STS operations idpool implements, in STS's awsQuery
 // protocol: AssumeRoleWithWebIdentity and GetCallerIdentity.
 type Handler struct {
@@ -45,6 +52,7 @@ type Handler struct {
 	log            *slog.Logger
 	keys           LongTermKeys
 	defaultAccount string
+	trust          RoleTrust
 }
 
 // Options configures a Handler.
@@ -55,6 +63,9 @@ type Options struct {
 	Logger         *slog.Logger
 	Keys           LongTermKeys
 	DefaultAccount string
+	// Trust decides who may become which role; nil allows every role
+	// (for tests of the protocol alone).
+	Trust RoleTrust
 }
 
 // New returns a Handler.
@@ -65,7 +76,7 @@ func New(o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{minter: o.Minter, issuer: o.Issuer, now: o.Clock, log: o.Logger, keys: o.Keys, defaultAccount: o.DefaultAccount}
+	return &Handler{minter: o.Minter, issuer: o.Issuer, now: o.Clock, log: o.Logger, keys: o.Keys, defaultAccount: o.DefaultAccount, trust: o.Trust}
 }
 
 // IsSTS reports whether a request is an STS call: an Action parameter in a
@@ -286,6 +297,15 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values) (
 	if account == "" {
 		return nil, sender(http.StatusBadRequest, "ValidationError", "%s is invalid", roleARN)
 	}
+	if h.trust != nil {
+		ok, err := h.trust.AuthorizeWebIdentity(ctx, roleARN, c)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errNotAuthorized
+		}
+	}
 	now := h.now()
 	sess := Session{
 		RoleARN: roleARN, SessionName: sessionName, IdentityID: c.Subject, PoolID: c.Audience, Account: account,
@@ -318,8 +338,9 @@ type getCallerIdentityResponse struct {
 	Metadata responseMetadata `xml:"ResponseMetadata"`
 }
 
-// STS's authentication failures.
+// STS's authentication and authorization failures.
 var (
+	errNotAuthorized      = sender(http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 	errInvalidClientToken = sender(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
 	errExpiredToken       = sender(http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired")
 )

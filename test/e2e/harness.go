@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/trust"
 )
 
 // Accounts and regions the tests act in. A 12-digit access key id is that
@@ -101,6 +103,10 @@ type Options struct {
 	// the server's own URL, so that its discovery document is found
 	// where it says it is.
 	IssuerURL string
+	// Roles are the trust policies of a roles file (nil: none).
+	Roles *trust.Roles
+	// Logger receives the server's log (nil: discarded).
+	Logger *slog.Logger
 }
 
 // Env is one running server with its store.
@@ -142,6 +148,8 @@ func Start(t testing.TB, o Options) *Env {
 		MaxPools:     o.MaxPools,
 		MaxBodyBytes: o.MaxBodyBytes,
 		IssuerURL:    o.IssuerURL,
+		Roles:        o.Roles,
+		Logger:       o.Logger,
 		// One server per SQLite database, as the idpool command runs it:
 		// the developer operations read pools through the cache.
 		StoreIsPrivate: true,

@@ -38,6 +38,7 @@ import (
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/trust"
 )
 
 // The accounts, keys and regions of the tests.
@@ -106,6 +107,11 @@ type options struct {
 	// a listener (for testing/synctest bubbles, where time stands still
 	// while nothing is waiting).
 	inProcess bool
+	// roles are the trust policies of a roles file (nil: none).
+	roles *trust.Roles
+	// trustLogins reads login tokens without verifying their signatures
+	// (--logins trust), beside strict SigV4.
+	trustLogins bool
 }
 
 // oidcClient is the client id the pools trust for the test issuer, and
@@ -143,6 +149,10 @@ func start(t testing.TB, o options) *env {
 		keyA: {AccessKeyID: keyA, SecretAccessKey: secretA, Account: accountA},
 		keyB: {AccessKeyID: keyB, SecretAccessKey: secretB, Account: accountB},
 	}
+	var verifier federation.Verifier = federation.NewStrict(providers, c.Now, oidcHTTP)
+	if o.trustLogins {
+		verifier = federation.Trust{Now: c.Now, Providers: providers}
+	}
 	e := &env{t: t, clock: c, oidc: oidc}
 	const inProcessURL = "http://idpool.test"
 	var hs *httptest.Server
@@ -157,8 +167,9 @@ func start(t testing.TB, o options) *env {
 		IssuerURL:  issuerURL,
 		Secrets:    [][]byte{[]byte("strict-mode test secret, at least 32 bytes")},
 		Keys:       keys,
-		Verifier:   federation.NewStrict(providers, c.Now, oidcHTTP),
+		Verifier:   verifier,
 		RateLimits: o.rateLimits,
+		Roles:      o.roles,
 	})
 	if err != nil {
 		st.Close()
