@@ -1139,6 +1139,75 @@ class CredentialsTest(IdentityCase):
 
 
 
+class TrustTest(IdentityCase):
+    """Who may become which role, and the login checks of trust mode, on the
+    default (permissive) server; compat_strict.sh covers strict mode."""
+
+    def token_with(self, header=None, drop=(), **claims):
+        """token_with is a user pool ID token with its header or claims
+        changed; drop removes claims."""
+        parts = user_pool_token("trusty", **claims).split(".")
+        if header is not None:
+            parts[0] = b64url(json.dumps(header).encode())
+        if drop:
+            payload = json.loads(b64url_decode(parts[1]))
+            for name in drop:
+                payload.pop(name, None)
+            parts[1] = b64url(json.dumps(payload).encode())
+        return ".".join(parts)
+
+    def test_trust_mode_checks_everything_but_the_signature(self):
+        pool_id = self.identity_pool("trust-logins")
+        past = int(time.time()) - 3600
+        not_oidc = "Invalid login token. Not a valid OpenId Connect identity token."
+        for name, token, message in [
+            ("alg none", self.token_with(header={"alg": "none"}), not_oidc),
+            ("alg HS256", self.token_with(header={"alg": "HS256", "typ": "JWT"}), not_oidc),
+            ("no iss", self.token_with(drop=("iss",)), not_oidc),
+            ("another issuer", self.token_with(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"),
+             "Invalid login token. Issuer doesn't match providerName"),
+            ("no exp", self.token_with(drop=("exp",)), "Invalid login token. Missing a required claim: exp"),
+            ("expired", self.token_with(exp=past), None),
+            ("no aud", self.token_with(drop=("aud",)), "Invalid login token. Missing a required claim: aud"),
+            ("another app client", self.token_with(aud="someone-elses-client"),
+             "Token is not from a supported provider of this identity pool."),
+        ]:
+            with self.subTest(name):
+                with self.assertRaises(self.app.exceptions.NotAuthorizedException) as cm:
+                    self.app.get_id(IdentityPoolId=pool_id, Logins={USER_POOL: token})
+                if message is None:
+                    self.assertTrue(cm.exception.response["Error"]["Message"].startswith("Invalid login token. Token expired: "),
+                                    cm.exception.response["Error"]["Message"])
+                else:
+                    self.assertError(cm, "NotAuthorizedException", message)
+        # The same token, well formed, is accepted.
+        self.get_id(pool_id, {USER_POOL: self.token_with()})
+
+    def test_saml_only_in_the_enhanced_flow(self):
+        pool_id = self.identity_pool("trust-saml", SamlProviderARNs=[SAML_ARN])
+        self.client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": AUTH_ROLE})
+        assertion = base64.b64encode((
+            '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">'
+            '<saml:Assertion><saml:Subject><saml:NameID>compat-%s</saml:NameID></saml:Subject></saml:Assertion>'
+            '</samlp:Response>' % RUN).encode()).decode()
+        user = self.get_id(pool_id, {SAML_ARN: assertion})
+        with self.assertRaises(self.app.exceptions.InvalidParameterException) as cm:
+            self.app.get_open_id_token(IdentityId=user, Logins={SAML_ARN: assertion})
+        self.assertError(cm, "InvalidParameterException", "Basic (classic) flow is not supported with SAML, please use enhanced flow.")
+        creds = self.app.get_credentials_for_identity(IdentityId=user, Logins={SAML_ARN: assertion})["Credentials"]
+        self.assertTrue(self.sts(creds).get_caller_identity()["Arn"].endswith(":assumed-role/Compat_Auth_Role/CognitoIdentityCredentials"))
+
+    def test_permissive_mode_lets_a_guest_become_an_unnamed_role(self):
+        # Permissive mode allows it (and logs a warning, docs/trust.md);
+        # strict mode and AWS refuse it.
+        pool_id = self.identity_pool("trust-permissive")
+        self.client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"unauthenticated": UNAUTH_ROLE})
+        token = self.app.get_open_id_token(IdentityId=self.get_id(pool_id))["Token"]
+        other = "arn:aws:iam::222222222222:role/Admin"
+        out = self.sts(unsigned=True).assume_role_with_web_identity(RoleArn=other, RoleSessionName="loose", WebIdentityToken=token)
+        self.assertEqual(out["AssumedRoleUser"]["Arn"], "arn:aws:sts::222222222222:assumed-role/Admin/loose")
+
+
 if __name__ == "__main__":
     if not ENDPOINT:
         sys.exit("boto3_test.py: set IDPOOL_ENDPOINT to the server's URL, e.g. http://127.0.0.1:4591")

@@ -73,6 +73,18 @@ $KEY $SECRET $ACCOUNT
 $OTHER_KEY $OTHER_SECRET $OTHER_ACCOUNT
 EOF
 
+# The roles file: an "Auditor" role of the other account that any pool's
+# authenticated users in the region may assume (its policy decides, even in
+# strict mode); other roles fall under the implicit policy.
+cat >"$tmp/roles.json" <<EOF
+{"Roles": [{"Arn": "arn:aws:iam::$OTHER_ACCOUNT:role/Auditor",
+  "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+    "Action": "sts:AssumeRoleWithWebIdentity",
+    "Condition": {"StringLike": {"cognito-identity.amazonaws.com:aud": "$REGION:*"},
+                  "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}}}]}}]}
+EOF
+
 health() {
 	local line
 	{ exec 3<>"/dev/tcp/${1%:*}/${1##*:}"; } 2>/dev/null || return 1
@@ -83,7 +95,7 @@ health() {
 }
 
 "$BIN" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" \
-	--auth strict --credentials-file "$tmp/credentials" \
+	--auth strict --credentials-file "$tmp/credentials" --roles-file "$tmp/roles.json" \
 	--default-region "$REGION" --log-format text --log-level info >"$tmp/server.log" 2>&1 &
 server_pid=$!
 addr=""
@@ -147,13 +159,13 @@ def check(name, ok, detail=""):
         failed.append(name)
 
 
-def expect_error(name, call, code, message):
+def expect_error(name, call, code, message, want_status=None):
     try:
         call()
     except ClientError as e:
         err = e.response["Error"]
         status = e.response["ResponseMetadata"]["HTTPStatusCode"]
-        check(name, err["Code"] == code and err["Message"] == message,
+        check(name, err["Code"] == code and err["Message"] == message and want_status in (None, status),
               "got %s %s %r, want %s %r" % (status, err["Code"], err["Message"], code, message))
         return
     check(name, False, "succeeded, want " + code)
@@ -193,6 +205,29 @@ try:
         check("minted credentials cannot manage pools", False, "succeeded")
     except ClientError as e:
         check("minted credentials cannot manage pools", e.response["Error"]["Code"] == "AccessDeniedException", repr(e.response["Error"]))
+
+    # Trust: a guest's token becomes only its pool's unauthenticated role.
+    anon_sts = client("sts", unsigned=True)
+    ci.update_identity_pool(IdentityPoolId=pool, IdentityPoolName="compat_strict", AllowUnauthenticatedIdentities=True,
+                            DeveloperProviderName="login.compat.strict")
+    guest_token = client("cognito-identity", unsigned=True).get_open_id_token(IdentityId=ident)["Token"]
+    dev_token = ci.get_open_id_token_for_developer_identity(IdentityPoolId=pool, Logins={"login.compat.strict": "dora"})["Token"]
+    assumed = anon_sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::%s:role/Compat_Unauth_Role" % account,
+                                                     RoleSessionName="guest", WebIdentityToken=guest_token)
+    check("a guest token becomes the pool's unauthenticated role", assumed["AssumedRoleUser"]["Arn"].endswith(":assumed-role/Compat_Unauth_Role/guest"))
+    for role in ("arn:aws:iam::%s:role/Compat_Auth_Role" % account, "arn:aws:iam::%s:role/Admin" % other_account,
+                 "arn:aws:iam::%s:role/Auditor" % other_account):
+        expect_error("a guest token cannot become " + role,
+                     lambda: anon_sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="guest", WebIdentityToken=guest_token),
+                     "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)
+    auditor = anon_sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::%s:role/Auditor" % other_account,
+                                                    RoleSessionName="dora", WebIdentityToken=dev_token)
+    check("the roles file lets a developer user become Auditor", auditor["AssumedRoleUser"]["Arn"] ==
+          "arn:aws:sts::%s:assumed-role/Auditor/dora" % other_account, repr(auditor["AssumedRoleUser"]))
+    expect_error("a developer user cannot become a role its pool does not name",
+                 lambda: anon_sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::%s:role/Admin" % account,
+                                                                RoleSessionName="dora", WebIdentityToken=dev_token),
+                 "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)
 
     expect_error("wrong secret", lambda: client("cognito-identity", key, "wrong/" + secret).list_identity_pools(MaxResults=1),
                  "InvalidSignatureException", mismatch)
@@ -272,6 +307,16 @@ else
 			pass "aws: sts get-caller-identity with the configured key"
 		else
 			fail "aws: sts get-caller-identity: $out"
+		fi
+		if out=$(cli "" "" cognito-identity get-id --identity-pool-id "$pool" --no-sign-request) &&
+			guest=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["IdentityId"])' "$out") &&
+			out=$(cli "" "" cognito-identity get-open-id-token --identity-id "$guest" --no-sign-request) &&
+			token=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Token"])' "$out"); then
+			expect_cli_error "a guest token cannot become another account's role" AccessDenied \
+				"Not authorized to perform sts:AssumeRoleWithWebIdentity" "" "" sts assume-role-with-web-identity --no-sign-request \
+				--role-arn "arn:aws:iam::$OTHER_ACCOUNT:role/Admin" --role-session-name guest --web-identity-token "$token"
+		else
+			fail "aws: a guest token: $out"
 		fi
 		expect_cli_error "another account cannot describe the pool" ResourceNotFoundException "IdentityPool '$pool' not found." \
 			"$OTHER_KEY" "$OTHER_SECRET" cognito-identity describe-identity-pool --identity-pool-id "$pool"
