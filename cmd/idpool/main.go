@@ -176,6 +176,10 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		go http.Serve(dl, debugMux())
 		log.Info("debug endpoints listening", "addr", dl.Addr().String())
 	}
+	if cfg.Auth == "strict" && cfg.Logins != "verify" {
+		log.Warn("--auth strict with --logins trust: login tokens are read without their signatures, so anyone can write one that " +
+			"signs in as any user of a pool's providers and gets its authenticated role; use --logins verify for a real service (docs/trust.md)")
+	}
 	log.Info("idpool listening", "addr", ln.Addr().String(), "store", storeName(cfg), "issuer", cfg.Issuer,
 		"auth", cfg.Auth, "logins", cfg.Logins, "trusted_roles", roles.Len(), "rate_limits", cfg.RateLimits, "version", versionString())
 	if err := srv.Serve(ctx, ln); err != nil {

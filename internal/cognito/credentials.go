@@ -73,10 +73,7 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 			return nil, err
 		}
 		tags = claims.PrincipalTags
-		methods = claims.AMR
-		if len(public) > 0 {
-			methods = append(slices.Clone(methods), amr(p, public)[1:]...)
-		}
+		methods = withLogins(p, claims.AMR, public)
 		named = namedRoles(p, methods, public)
 	default:
 		public, err := s.verifyLogins(ctx, p, in.Logins)
@@ -88,16 +85,17 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 			return nil, err
 		}
 		identityID = survivor.ID
-		var decidedBy *federation.Login
-		if role, decidedBy, err = chooseRole(p, public, in.CustomRoleArn); err != nil {
+		if role, _, err = chooseRole(p, public, in.CustomRoleArn); err != nil {
 			return nil, err
 		}
-		tags = principalTags(p, decidedBy)
+		// The tags the OpenID token for these logins carries (one rule for
+		// both flows), so that a trust policy sees the same session.
+		tags = tagsOfLogins(p, public)
 		methods = amr(p, public)
 		named = namedRoles(p, methods, public)
 	}
 	w := trust.WebIdentity{Audience: p.ID, Subject: identityID, AMR: methods, Tagged: len(tags) > 0}
-	if !s.mayAssume(ctx, enhancedFlow, role, w, named) {
+	if !s.mayAssume(ctx, enhancedFlow, role, w, p.Account, named) {
 		// AWS asks STS for the role, and STS refuses a role whose trust
 		// policy does not accept the pool's token.
 		return nil, invalidPoolConfig()
@@ -143,6 +141,23 @@ func (s *Service) guestRole(p *store.Pool, ident *store.Identity) (string, error
 		return "", apierr.New(apierr.NotAuthorized, msgUnauthenticated)
 	}
 	return defaultRole(p, "unauthenticated")
+}
+
+// withLogins is the amr of a developer token once the request's public
+// logins are added, as the token AWS mints for the credentials would list
+// them: each provider and its qualified user once. A guest token stays a
+// guest's: its credentials are the unauthenticated role's.
+func withLogins(p *store.Pool, methods []string, public []*federation.Login) []string {
+	if len(public) == 0 || isGuest(methods) {
+		return methods
+	}
+	out := slices.Clone(methods)
+	for _, m := range amr(p, public)[1:] {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // verifyCognitoToken checks a token idpool issued, passed back as the

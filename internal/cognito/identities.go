@@ -208,14 +208,12 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 		}
 		return &GetOpenIdTokenResponse{IdentityId: ident.ID, Token: tok}, nil
 	}
+	if err := refuseSAML(p, in.Logins); err != nil {
+		return nil, err
+	}
 	logins, err := s.verifyLogins(ctx, p, in.Logins)
 	if err != nil {
 		return nil, err
-	}
-	for _, l := range logins {
-		if l.Kind == federation.SAML {
-			return nil, apierr.New(apierr.InvalidParameter, "Basic (classic) flow is not supported with SAML, please use enhanced flow.")
-		}
 	}
 	survivor, err := s.resolve(ctx, resolution{pool: p, named: ident.ID, logins: logins})
 	if err != nil {
@@ -226,6 +224,18 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 		return nil, err
 	}
 	return &GetOpenIdTokenResponse{IdentityId: survivor.ID, Token: tok}, nil
+}
+
+// refuseSAML refuses SAML logins in the calls that issue OpenID tokens
+// (the basic flow), before anything is verified: AWS takes SAML only in
+// the enhanced flow.
+func refuseSAML(p *store.Pool, logins map[string]string) error {
+	for key := range logins {
+		if prov, ok := federation.Lookup(p, key); ok && prov.Kind == federation.SAML {
+			return apierr.New(apierr.InvalidParameter, "Basic (classic) flow is not supported with SAML, please use enhanced flow.")
+		}
+	}
+	return nil
 }
 
 // tagsOfLogins are the principal tags a token for these logins carries:
@@ -258,6 +268,9 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, in *Ge
 		if k != devName {
 			others[k] = v
 		}
+	}
+	if err := refuseSAML(p, others); err != nil {
+		return nil, err
 	}
 	public, err := s.verifyLogins(ctx, p, others)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
 	"github.com/idpool/idpool/internal/trust"
 )
@@ -17,7 +18,8 @@ import (
 //   - a role the roles file lists: its trust policy decides, in every auth
 //     mode;
 //   - any other role, in strict mode: the implicit policy, under which a
-//     token may become only a role its own pool names for it (namedRoles);
+//     token may become only a role of its pool's account that its own pool
+//     names for it (namedRoles);
 //   - any other role, in permissive mode: allowed, with a warning in the
 //     log when the pool does not name it, so that a trust mistake shows up
 //     before AWS refuses it.
@@ -29,8 +31,12 @@ const (
 )
 
 // mayAssume reports whether the holder of a token described by w may
-// become roleARN. named are the roles the token's pool names for it.
-func (s *Service) mayAssume(ctx context.Context, flow, roleARN string, w trust.WebIdentity, named []string) bool {
+// become roleARN. named are the roles the token's pool names for it, and
+// account the pool's owner: the implicit policy admits only that
+// account's roles, since a pool's owner can name any ARN but speaks only
+// for its own account (another account's role needs its trust policy in
+// the roles file, as it needs one in IAM).
+func (s *Service) mayAssume(ctx context.Context, flow, roleARN string, w trust.WebIdentity, account string, named []string) bool {
 	if policy, listed := s.roles.Policy(roleARN); listed {
 		ok, why := policy.AllowsWebIdentity(w)
 		if !ok {
@@ -39,12 +45,13 @@ func (s *Service) mayAssume(ctx context.Context, flow, roleARN string, w trust.W
 		}
 		return ok
 	}
-	if slices.Contains(named, roleARN) {
+	if slices.Contains(named, roleARN) && sts.RoleAccount(roleARN) == account {
 		return true
 	}
 	if s.strictTrust {
 		s.log.InfoContext(ctx, "role refused: the roles file does not list it and the token's pool does not name it for this token",
-			"flow", flow, "role", roleARN, "pool", w.Audience, "identity", w.Subject, "guest", isGuest(w.AMR))
+			"flow", flow, "role", roleARN, "pool", w.Audience, "identity", w.Subject, "guest", isGuest(w.AMR),
+			"named", slices.Contains(named, roleARN))
 		return false
 	}
 	s.log.WarnContext(ctx, "role assumed that the token's pool does not name for it: strict mode refuses this, and so does AWS unless the role's trust policy allows it",
@@ -81,12 +88,14 @@ func namedRoles(p *store.Pool, amr []string, logins []*federation.Login) []strin
 		}
 	}
 	for _, l := range logins {
-		if !l.Verified {
-			continue
+		switch {
+		case !l.Verified:
+		case l.Kind == federation.UserPool:
+			out = append(out, claimStrings(l.Claims["cognito:roles"])...)
+			out = append(out, claimStrings(l.Claims["cognito:preferred_role"])...)
+		case l.Kind == federation.SAML:
+			out = append(out, samlRoles(l)...)
 		}
-		out = append(out, claimStrings(l.Claims["cognito:roles"])...)
-		out = append(out, claimStrings(l.Claims["cognito:preferred_role"])...)
-		out = append(out, samlRoles(l)...)
 	}
 	return out
 }
@@ -98,12 +107,13 @@ func namedRoles(p *store.Pool, amr []string, logins []*federation.Login) []strin
 func (s *Service) AuthorizeWebIdentity(ctx context.Context, roleARN string, c *tokens.Claims) (bool, error) {
 	w := trust.WebIdentity{Audience: c.Audience, Subject: c.Subject, AMR: c.AMR, Tagged: len(c.PrincipalTags) > 0}
 	var named []string
+	var account string
 	p, err := s.pools.get(ctx, s.store, c.Audience)
 	switch {
 	case err == nil:
-		named = namedRoles(p, c.AMR, nil)
+		named, account = namedRoles(p, c.AMR, nil), p.Account
 	case !errors.Is(err, store.ErrNotFound):
 		return false, err
 	}
-	return s.mayAssume(ctx, basicFlow, roleARN, w, named), nil
+	return s.mayAssume(ctx, basicFlow, roleARN, w, account, named), nil
 }

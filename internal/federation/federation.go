@@ -178,7 +178,7 @@ func (t Trust) Verify(_ context.Context, pool *store.Pool, key, token string) (*
 	if !asymmetric(headerAlg(token)) {
 		return nil, notAuthorized(msgNotOIDC)
 	}
-	client, err := checkClaims(prov, t.Providers[key], key, claims, now())
+	client, err := checkClaims(prov, t.Providers[key], key, claims, now(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +221,11 @@ func headerAlg(token string) string {
 // trust and verify mode: iss is present and matches the Logins key, exp is
 // present and not past the grace (nbf, when present, is reached), sub is
 // present, and aud (azp when present) is one of the provider's client ids.
-// It returns that client id.
-func checkClaims(prov Provider, cfg ProviderConfig, key string, claims map[string]any, now time.Time) (string, error) {
+// It returns that client id. unlisted says what an OIDC provider without
+// client ids in the providers file accepts: any audience (trust mode,
+// where nothing else is known of it) or none (verify mode, where a signed
+// token another app of the same issuer received must not sign users in).
+func checkClaims(prov Provider, cfg ProviderConfig, key string, claims map[string]any, now time.Time, unlisted bool) (string, error) {
 	iss, _ := claims["iss"].(string)
 	if iss == "" {
 		return "", notAuthorized(msgNotOIDC)
@@ -241,7 +244,7 @@ func checkClaims(prov Provider, cfg ProviderConfig, key string, claims map[strin
 		return "", notAuthorized(msgMissingAud)
 	}
 	allowed, anyClient := clientIDs(prov, cfg)
-	if !anyClient && !slices.Contains(allowed, aud) {
+	if !(anyClient && unlisted) && !slices.Contains(allowed, aud) {
 		return "", notAuthorized(msgUnsupported)
 	}
 	return aud, nil
@@ -249,7 +252,7 @@ func checkClaims(prov Provider, cfg ProviderConfig, key string, claims map[strin
 
 // clientIDs are the audiences a provider accepts: a user pool's app
 // clients; for an OIDC provider, the client ids the providers file names
-// (any, when it names none: IAM's provider record is not available to
+// (anyClient when it names none: IAM's provider record is not available to
 // idpool); for Google, Apple and other JWT-issuing public providers, the
 // providers file's client ids, else the pool's app id (a comma-separated
 // list of ids, as some pools hold for several platforms' clients).

@@ -164,7 +164,7 @@ func (s *Strict) Verify(ctx context.Context, pool *store.Pool, key, token string
 	if err := idt.Claims(&claims); err != nil {
 		return nil, notAuthorized(msgNotOIDC)
 	}
-	client, err := checkClaims(prov, cfg, key, claims, s.now())
+	client, err := checkClaims(prov, cfg, key, claims, s.now(), false)
 	if err != nil {
 		return nil, err
 	}

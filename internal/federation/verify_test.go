@@ -707,3 +707,18 @@ func TestLoadProviders(t *testing.T) {
 		t.Errorf("missing providers file: %v", err)
 	}
 }
+
+// TestStrictVerifyOIDCWithoutClientIDs: verify mode accepts no audience
+// for an OIDC provider whose client ids the providers file does not name,
+// even on a correctly signed token (trust mode, which knows nothing of the
+// provider, accepts any).
+func TestStrictVerifyOIDCWithoutClientIDs(t *testing.T) {
+	f := newFixture(t)
+	v := federation.NewStrict(map[string]federation.ProviderConfig{f.oidcKey: {Issuer: f.oidcIss}},
+		func() time.Time { return now }, f.issuer.Client())
+	_, err := v.Verify(context.Background(), f.pool, f.oidcKey, f.rsa.sign(t, claims(f.oidcIss, "some-other-apps-client", "u-1")))
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Message != msgUnsupported {
+		t.Fatalf("err = %v, want NotAuthorizedException %q", err, msgUnsupported)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/idpool/idpool/internal/reqinfo"
 	"github.com/idpool/idpool/internal/sigv4"
 	"github.com/idpool/idpool/internal/tokens"
+	"github.com/idpool/idpool/internal/trust"
 )
 
 // Version is the STS API version, sent as Version=2011-06-15.
@@ -294,7 +295,7 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values) (
 		return nil, sender(http.StatusBadRequest, "InvalidIdentityToken", "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.")
 	}
 	account := RoleAccount(roleARN)
-	if account == "" {
+	if account == "" || !trust.ValidRoleARN(roleARN) {
 		return nil, sender(http.StatusBadRequest, "ValidationError", "%s is invalid", roleARN)
 	}
 	if h.trust != nil {

@@ -291,10 +291,32 @@ func parseValue(s, version string) (value, error) {
 // only a request with a chosen aud can satisfy: a positive string
 // operator on aud, without IfExists or ForAllValues:, both of which hold
 // when aud is missing.
+// Each of its values must name something: a value made only of wildcards
+// or of a variable (${cognito-identity.amazonaws.com:aud} is the token's
+// own aud) lets every pool in.
 func (s *statement) restrictsAudience() bool {
 	for _, c := range s.conditions {
-		if c.key == keyAud && c.op != opNull && !c.negated && !c.ifExists && c.qual != qualAllValues {
+		if c.key != keyAud || c.op == opNull || c.negated || c.ifExists || c.qual == qualAllValues {
+			continue
+		}
+		if !slices.ContainsFunc(c.values, func(v value) bool { return !v.names(c.op == opLike) }) {
 			return true
+		}
+	}
+	return false
+}
+
+// names reports whether the value holds written text beyond wildcards
+// (when like) and variables.
+func (v value) names(like bool) bool {
+	for _, p := range v {
+		switch p.kind {
+		case partLiteral:
+			return true
+		case partText:
+			if !like || strings.Trim(p.text, "*?") != "" {
+				return true
+			}
 		}
 	}
 	return false

@@ -68,11 +68,12 @@ func ParseRoles(data []byte) (*Roles, error) {
 		if err != nil {
 			return nil, err
 		}
-		if first, dup := seen[arn]; dup {
-			return nil, fmt.Errorf("role %q: listed twice (roles %d and %d)", arn, first, i+1)
+		k := roleKey(arn)
+		if first, dup := seen[k]; dup {
+			return nil, fmt.Errorf("role %q: listed twice (roles %d and %d; role names are unique in an account, whatever their case and path)", arn, first, i+1)
 		}
-		seen[arn] = i + 1
-		r.byARN[arn] = p
+		seen[k] = i + 1
+		r.byARN[k] = p
 	}
 	return r, nil
 }
@@ -142,14 +143,34 @@ func LoadRoles(path string) (*Roles, error) {
 }
 
 // Policy returns the trust policy of a role, and false when the roles file
-// does not list it. ARNs are compared exactly.
+// does not list it. A role is found by its account and name, whatever the
+// case of the name and whatever path the ARN spells: IAM keeps role names
+// unique in an account regardless of case and path, so an ARN spelled
+// differently must not get past the policy of the role it names.
 func (r *Roles) Policy(roleARN string) (*Policy, bool) {
 	if r == nil {
 		return nil, false
 	}
-	p, ok := r.byARN[roleARN]
+	p, ok := r.byARN[roleKey(roleARN)]
 	return p, ok
 }
+
+// roleKey is what identifies a role: "<account>/<lower-case name>".
+func roleKey(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return arn
+	}
+	name := parts[5]
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return parts[4] + "/" + strings.ToLower(name)
+}
+
+// ValidRoleARN reports whether arn is a well-formed IAM role ARN:
+// arn:<partition>:iam::<12 digits>:role/<path/>name.
+func ValidRoleARN(arn string) bool { return checkRoleARN(arn) == nil }
 
 // Len is the number of roles.
 func (r *Roles) Len() int {

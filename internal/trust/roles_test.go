@@ -42,7 +42,9 @@ func TestParseRoles(t *testing.T) {
 		{"with path", pathARN, true},
 		{"string form policy", stringARN, true},
 		{"absent", "arn:aws:iam::123456789012:role/Other", false},
-		{"ARNs are exact", strings.ToLower(authARN), false},
+		{"names match whatever their case", strings.Replace(authARN, "Cognito_PoolAuth_Role", "COGNITO_POOLAUTH_ROLE", 1), true},
+		{"names match whatever their path", strings.Replace(authARN, "role/", "role/some/path/", 1), true},
+		{"another account", strings.Replace(authARN, "123456789012", "123456789013", 1), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +126,8 @@ func TestParseRolesRefuses(t *testing.T) {
 			[]string{`role "` + arn + `"`, "no AssumeRolePolicyDocument"}},
 		{"unknown role member", roles(`{"Arn":"` + arn + `","Policies":[],"AssumeRolePolicyDocument":{}}`),
 			[]string{`role "` + arn + `"`, `"Policies"`}},
+		{"one name twice, in another case and path", roles(role(arn), role("arn:aws:iam::123456789012:role/p/a")),
+			[]string{"listed twice", "roles 1 and 2"}},
 		{"both Roles and Role", `{"Roles":[],"Role":{}}`,
 			[]string{"both Roles and Role"}},
 		{"bad policy names role and statement", roles(role(arn), `{"Arn":"arn:aws:iam::123456789012:role/B","AssumeRolePolicyDocument":`+

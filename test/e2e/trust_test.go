@@ -277,6 +277,69 @@ func TestTrustRolesFileTagsInTheEnhancedFlow(t *testing.T) {
 	APIError(t, err, "InvalidIdentityPoolConfigurationException", msgInvalidPoolConfig)
 }
 
+// TestTrustPolicyKeysOfTheEnhancedFlow: the policy sees, in the enhanced
+// flow, the amr and sub of the token AWS would mint for the request: the
+// identity's id, and the providers of the developer token and of the
+// logins that came with it, each once.
+func TestTrustPolicyKeysOfTheEnhancedFlow(t *testing.T) {
+	w, _ := trustWorld(t, func(pool string) map[string]any {
+		viaFacebook := consolePolicy(pool, "authenticated")
+		cond := viaFacebook["Statement"].([]any)[0].(map[string]any)["Condition"].(map[string]any)
+		// Facebook's qualified amr entry, and the developer provider's, each
+		// present: both logins must reach the policy.
+		cond["ForAnyValue:StringEquals"] = map[string]any{"cognito-identity.amazonaws.com:amr": fb + ":" + fbApp + ":fb-dana"}
+		cond["ForAnyValue:StringLike"] = map[string]any{"cognito-identity.amazonaws.com:amr": []string{devProvider}}
+		return map[string]any{authRole: viaFacebook}
+	})
+	dev := w.developerToken(t, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{Logins: devLogin("dana")})
+	id := aws.ToString(dev.IdentityId)
+	_, err := w.credentialsErr(t, id, map[string]string{cognitoKey: aws.ToString(dev.Token)}, "")
+	APIError(t, err, "InvalidIdentityPoolConfigurationException", msgInvalidPoolConfig)
+	out := w.credentials(t, id, map[string]string{cognitoKey: aws.ToString(dev.Token), fb: "fb-dana"}, "")
+	if got := roleOf(t, w.env, out.Credentials); got != assumedRole(authRole, "CognitoIdentityCredentials") {
+		t.Errorf("credentials of %s", got)
+	}
+}
+
+// TestTrustPolicyOnSub: a policy that admits one identity (sub) admits it
+// in both flows and no other identity of the pool.
+func TestTrustPolicyOnSub(t *testing.T) {
+	// The first server makes the identity whose id the policy names.
+	first := Start(t, Options{})
+	w := worldIn(t, first, loginPoolInput("by-sub"))
+	w.setRoles(t, defaultRoles, nil)
+	chosen := w.getID(t, nil)
+	first.Close()
+	policy := consolePolicy(w.pool, "unauthenticated")
+	cond := policy["Statement"].([]any)[0].(map[string]any)["Condition"].(map[string]any)
+	cond["StringEquals"].(map[string]any)["cognito-identity.amazonaws.com:sub"] = chosen
+	env := Start(t, Options{DBPath: first.DBPath, Roles: rolesOf(t, map[string]any{unauthRole: policy})})
+	w = &world{env: env, admin: env.Client(AccountA, USEast1), app: env.PublicClient(USEast1), pool: w.pool}
+	other := w.getID(t, nil)
+
+	w.credentials(t, chosen, nil, "")
+	_, err := w.credentialsErr(t, other, nil, "")
+	APIError(t, err, "InvalidIdentityPoolConfigurationException", msgInvalidPoolConfig)
+	if _, err := assume(t, env, unauthRole, aws.ToString(w.openID(t, chosen, nil).Token)); err != nil {
+		t.Errorf("the chosen identity's token: %v", err)
+	}
+	_, err = assume(t, env, unauthRole, aws.ToString(w.openID(t, other, nil).Token))
+	stsError(t, err, "AccessDenied", msgNotAuthorizedToAssume, 403)
+}
+
+// TestSTSRefusesMalformedRoleARNs: a role ARN that is not one IAM could
+// hold is refused before any policy is looked up, so that no spelling of
+// an ARN gets around the policy of the role it names.
+func TestSTSRefusesMalformedRoleARNs(t *testing.T) {
+	w := newWorld(t, loginPoolInput("arns"))
+	w.setRoles(t, defaultRoles, nil)
+	token := aws.ToString(w.openID(t, w.getID(t, nil), nil).Token)
+	for _, arn := range []string{"arn:aws:iam::111111111111:role/a b", "arn:aws:iam::111111111111:user/Admins", "arn:aws:s3::111111111111:role/x"} {
+		_, err := assume(t, w.env, arn, token)
+		stsError(t, err, "ValidationError", arn+" is invalid", 400)
+	}
+}
+
 // TestSAMLOnlyInTheEnhancedFlow: GetOpenIdToken (the basic flow) refuses
 // SAML logins, as AWS does; GetId and GetCredentialsForIdentity take them.
 func TestSAMLOnlyInTheEnhancedFlow(t *testing.T) {
@@ -284,6 +347,13 @@ func TestSAMLOnlyInTheEnhancedFlow(t *testing.T) {
 	w.setRoles(t, defaultRoles, nil)
 	logins := map[string]string{samlARN: samlResponse("saml-carol")}
 	id := w.getID(t, logins)
-	APIError(t, w.openIDErr(t, id, logins), "InvalidParameterException", "Basic (classic) flow is not supported with SAML, please use enhanced flow.")
+	const msg = "Basic (classic) flow is not supported with SAML, please use enhanced flow."
+	APIError(t, w.openIDErr(t, id, logins), "InvalidParameterException", msg)
+	// An assertion that could not even be read is refused for the flow
+	// first.
+	APIError(t, w.openIDErr(t, id, map[string]string{samlARN: "not-base64"}), "InvalidParameterException", msg)
+	// A developer token is an OpenID token too.
+	APIError(t, w.developerErr(t, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{
+		Logins: map[string]string{devProvider: "saml-user", samlARN: samlResponse("saml-carol")}}), "InvalidParameterException", msg)
 	w.credentials(t, id, logins, "")
 }

@@ -124,6 +124,31 @@ func TestImplicitTrustPolicy(t *testing.T) {
 	})
 }
 
+// TestImplicitPolicyStaysInTheAccount: a pool's owner can name any ARN as
+// a role of its pool, but the implicit policy admits only roles of the
+// pool's own account; another account's role needs its trust policy in
+// the roles file, as in IAM.
+func TestImplicitPolicyStaysInTheAccount(t *testing.T) {
+	e := start(t, options{})
+	ctx := t.Context()
+	a := e.clientA()
+	pool := e.newPool(t, a, "foreign_roles")
+	_, err := a.SetIdentityPoolRoles(ctx, &cognitoidentity.SetIdentityPoolRolesInput{
+		IdentityPoolId: &pool, Roles: map[string]string{"authenticated": foreignRole, "unauthenticated": foreignRole}})
+	must(t, err)
+	tok := e.poolTokens(t, pool)
+	for name, token := range map[string]string{"guest": tok.guest, "developer user": tok.developer} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.assume(t, foreignRole, token)
+			apiError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
+		})
+	}
+	guest, err := e.public().GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool})
+	must(t, err)
+	_, err = e.public().GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: guest.IdentityId})
+	apiError(t, err, "InvalidIdentityPoolConfigurationException", invalidConfig)
+}
+
 // TestRolesFileInStrictMode: a role the roles file lists is decided by its
 // policy, even one the pool does not name; other roles stay under the
 // implicit policy.
