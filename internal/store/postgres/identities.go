@@ -11,16 +11,51 @@ import (
 	"github.com/idpool/idpool/internal/store"
 )
 
+// GetIdentity locks the identity's row (until the transaction ends), then
+// reads it with its logins: no other transaction can change those logins
+// before this one ends.
 func (t *tx) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
+	if err := t.lockIdentity(ctx, id); err != nil {
+		return nil, err
+	}
 	return t.reader().GetIdentity(ctx, id)
+}
+
+// lockIdentity locks an identity's row; ErrNotFound if there is none.
+func (t *tx) lockIdentity(ctx context.Context, id string) error {
+	var one int
+	err := t.q.QueryRow(ctx, `SELECT 1 FROM identities WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return wrap2("lock identity", err)
 }
 
 func (t *tx) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
 	return t.reader().ListIdentities(ctx, poolID, after, limit, hideDisabled)
 }
 
+// FindLogin returns the login's holder with the holder's row locked: the
+// login then stays with it until the transaction ends (a login only moves
+// or goes away in a transaction that holds its holder). A login that moves
+// between the read and the lock is read again.
 func (t *tx) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
-	return t.reader().FindLogin(ctx, poolID, provider, subject)
+	r := t.reader()
+	owner, err := r.FindLogin(ctx, poolID, provider, subject)
+	for range 5 {
+		if err != nil {
+			return "", err
+		}
+		if err := t.lockIdentity(ctx, owner); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", err
+		}
+		again, err2 := r.FindLogin(ctx, poolID, provider, subject)
+		if err2 == nil && again == owner {
+			return owner, nil
+		}
+		owner, err = again, err2
+	}
+	return "", errRace
 }
 
 // GetIdentity implements store.Reader outside a transaction.

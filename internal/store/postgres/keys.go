@@ -10,7 +10,13 @@ import (
 	"github.com/idpool/idpool/internal/store"
 )
 
+// ListSigningKeys lists under an advisory lock held until the transaction
+// ends: rotations on several replicas run one after the other, each seeing
+// the keys the previous one wrote.
 func (t *tx) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
+	if err := t.advisoryLock(ctx, "signing keys"); err != nil {
+		return nil, err
+	}
 	return t.reader().ListSigningKeys(ctx)
 }
 

@@ -12,15 +12,31 @@ import (
 	"github.com/idpool/idpool/internal/store"
 )
 
+// GetPool reads the pool and locks its row until the transaction ends
+// (FOR NO KEY UPDATE, which leaves inserts of the pool's identities, whose
+// foreign keys take KEY SHARE, free to run beside it).
 func (t *tx) GetPool(ctx context.Context, id string) (*store.Pool, error) {
-	return t.reader().GetPool(ctx, id)
+	p, err := scanPool(t.q.QueryRow(ctx, `SELECT `+poolColumns+` FROM pools WHERE id = $1 FOR NO KEY UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, wrap("get pool", err)
+	}
+	return p, nil
 }
 
 func (t *tx) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
 	return t.reader().ListPools(ctx, account, region, after, limit)
 }
 
+// CountPools counts under an advisory lock of the account and region, held
+// until the transaction ends, so that concurrent creations cannot both
+// pass the quota.
 func (t *tx) CountPools(ctx context.Context, account, region string) (int, error) {
+	if err := t.advisoryLock(ctx, "pools", account, region); err != nil {
+		return 0, err
+	}
 	return t.reader().CountPools(ctx, account, region)
 }
 
@@ -141,7 +157,10 @@ func (t *tx) UpdatePool(ctx context.Context, p *store.Pool) error {
 		}
 		return store.ErrConflict
 	}
-	p.Version++
+	// Only once committed: a transaction run again must compare with the
+	// version it was given.
+	next := p.Version + 1
+	t.afterCommit(func() { p.Version = next })
 	return nil
 }
 

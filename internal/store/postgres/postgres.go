@@ -1,11 +1,37 @@
 // Package postgres is the store backend for several idpool replicas sharing
-// one PostgreSQL database (or a PostgreSQL-compatible one such as
-// CockroachDB or YugabyteDB).
+// one PostgreSQL database.
 //
-// Every Update runs at SERIALIZABLE isolation and is retried when the
-// database reports a serialization failure or deadlock, so correctness
-// never depends on locks or on the order of sequences: unique keys and
-// compare-and-swap versions decide every race.
+// Every Update runs at READ COMMITTED isolation, and what makes it as safe
+// as a serializable transaction is a rule of this package: inside a
+// transaction, every read locks what it read (see tx below). Writers of
+// different pools therefore touch disjoint rows and never conflict, which
+// SERIALIZABLE's predicate locks on shared index pages did not guarantee.
+// The argument, read by read:
+//
+//   - GetPool locks the pool's row (FOR NO KEY UPDATE): a read-modify-write
+//     of a pool holds the row until it commits, so another one waits and
+//     then reads the new version. UpdatePool is a compare-and-swap on the
+//     version in any case (READ COMMITTED re-checks the WHERE clause on the
+//     newest row after waiting), so a change computed from an old read
+//     fails with ErrConflict rather than overwrite.
+//   - GetIdentity locks the identity's row before reading its logins, and
+//     FindLogin locks the row of the identity that holds the login (then
+//     reads the login again, until the holder stays the same). Every change
+//     to a login (link, relink, unlink, delete) is made by a transaction
+//     that holds the identity that loses or gains it, so the logins of a
+//     locked identity cannot change under the transaction that locked it.
+//   - Logins nobody holds yet are guarded by the logins table's primary
+//     key: two transactions linking one new login cannot both commit (the
+//     second gets a unique violation, ErrExists, and the service resolves
+//     again).
+//   - CountPools takes a transaction-scoped advisory lock of the account
+//     and region, so the pool quota holds for pools created concurrently;
+//     ListSigningKeys takes one for the signing keys, so rotations run one
+//     after the other.
+//
+// Lock waits are short (one request's transaction). Two transactions can
+// still deadlock (two merges of the same identities in opposite
+// directions); PostgreSQL then aborts one, and Update runs it again.
 package postgres
 
 import (
@@ -14,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -107,24 +134,40 @@ func (s *Store) Close() error {
 }
 
 // maxAttempts bounds the retries of a transaction that keeps losing
-// serialization races.
+// races: deadlocks, or a login that kept moving while FindLogin locked its
+// holder.
 const maxAttempts = 20
 
 // retryable reports whether a transaction failed only because it raced
-// another one: serialization_failure or deadlock_detected.
+// another one: serialization_failure, deadlock_detected, or errRace.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	return errors.Is(err, errRace) || (errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01"))
 }
 
-// Update runs fn in a SERIALIZABLE transaction, retrying it (with a short
-// random back-off) when it loses a race with another transaction.
+// errRace is a transaction's own verdict that it lost a race and must run
+// again from the start.
+var errRace = errors.New("postgres: lost a race with another transaction")
+
+// Update runs fn in a READ COMMITTED transaction whose reads lock what they
+// read (see the package comment), running it again (after a short random
+// back-off) when it loses a race. fn may therefore run more than once:
+// nothing the transaction sets on records passed to it, such as the new
+// version of an updated pool, takes effect before the commit.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(ptx pgx.Tx) error {
-			return fn(&tx{q: ptx})
+		t := &tx{}
+		err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(ptx pgx.Tx) error {
+			t.q = ptx
+			return fn(t)
 		})
+		if err == nil {
+			for _, f := range t.committed {
+				f()
+			}
+			return nil
+		}
 		if !retryable(err) {
 			return err
 		}
@@ -153,9 +196,25 @@ type querier interface {
 // reader implements store.Reader on any querier.
 type reader struct{ q querier }
 
-type tx struct{ q querier }
+// tx is a transaction of Update. Its reads lock (the package comment says
+// why); committed are the changes to the caller's records that take effect
+// once it commits.
+type tx struct {
+	q         querier
+	committed []func()
+}
 
 func (t *tx) reader() reader { return reader{t.q} }
+
+// afterCommit defers a change to a caller's record until the commit.
+func (t *tx) afterCommit(f func()) { t.committed = append(t.committed, f) }
+
+// advisoryLock takes a transaction-scoped advisory lock named by the
+// strings (hashed to PostgreSQL's 64-bit key space).
+func (t *tx) advisoryLock(ctx context.Context, name ...string) error {
+	_, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, strings.Join(name, "|"))
+	return wrap2("advisory lock", err)
+}
 
 // constraint maps a constraint violation to a store sentinel: a taken key
 // to ErrExists, a missing parent row to ErrNotFound.
