@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -90,8 +91,8 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	var (
-		url        = fs.String("url", "", "a running server to measure (loopback only)")
-		pid        = fs.Int("pid", 0, "process id of the -url server: its CPU time and memory are read from /proc")
+		url        = fs.String("url", "", "a running server to measure (loopback only); several replicas of one database separated by commas, each request going to the next")
+		pidList    = fs.String("pid", "", "process id of the -url server: its CPU time and memory are read from /proc; with several -url replicas, their ids separated by commas (CPU times are summed)")
 		spawn      = fs.Bool("spawn", false, "start -idpool on a free port with a temporary data directory, measure it, stop it")
 		idpoolBin  = fs.String("idpool", "", "the idpool binary -spawn starts (it is not built)")
 		idpoolArgs = fs.String("idpool-args", "", "extra flags for idpool serve under -spawn, space-separated")
@@ -154,8 +155,21 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		problems = append(problems, errors.New("no target: give -url, -spawn or -moto"))
 	}
 	if *url != "" {
-		if err := bench.CheckLoopback(*url); err != nil {
-			problems = append(problems, err)
+		for _, u := range strings.Split(*url, ",") {
+			if err := bench.CheckLoopback(u); err != nil {
+				problems = append(problems, err)
+			}
+		}
+	}
+	var pids []int
+	if *pidList != "" {
+		for _, f := range strings.Split(*pidList, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				problems = append(problems, fmt.Errorf("-pid %q: want process ids separated by commas", *pidList))
+				break
+			}
+			pids = append(pids, n)
 		}
 	}
 	if *spawn && *idpoolBin == "" {
@@ -244,10 +258,14 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	if *url != "" && ctx.Err() == nil {
-		tr := &bench.TargetResult{Name: "url", URL: *url, PID: *pid}
-		tr.Scenarios = bench.RunTarget(ctx, bench.Target{Name: "url", URL: *url, PID: *pid}, scenarios, cfg)
-		if *pid != 0 {
-			if m, err := bench.ReadMemory(*pid); err == nil {
+		t := bench.Target{Name: "url", URL: *url}
+		if len(pids) > 0 {
+			t.PID, t.MorePIDs = pids[0], pids[1:]
+		}
+		tr := &bench.TargetResult{Name: "url", URL: *url, PID: t.PID}
+		tr.Scenarios = bench.RunTarget(ctx, t, scenarios, cfg)
+		if t.PID != 0 {
+			if m, err := bench.ReadMemory(t.PID); err == nil {
 				tr.Memory = &m
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,6 +55,8 @@ func NewRequest(op string, in any, signed bool, check func([]byte) error) *Reque
 // Client sends Requests to one target over keep-alive connections.
 type Client struct {
 	url    string
+	urls   []string
+	next   atomic.Uint64
 	hc     *http.Client
 	signer *v4.Signer
 	creds  aws.Credentials
@@ -65,7 +69,9 @@ type Client struct {
 }
 
 // NewClient returns a client of the target at url with room for conns
-// concurrent keep-alive connections.
+// concurrent keep-alive connections. url may list several servers
+// separated by commas (replicas sharing one database): requests then go to
+// each in turn.
 func NewClient(url string, conns int, accessKey, secretKey string) *Client {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -75,16 +81,26 @@ func NewClient(url string, conns int, accessKey, secretKey string) *Client {
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
+	urls := strings.Split(url, ",")
 	return &Client{
-		url:    url,
+		url:    urls[0],
+		urls:   urls,
 		hc:     &http.Client{Transport: tr, Timeout: 60 * time.Second},
 		signer: v4.NewSigner(),
 		creds:  aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey, Source: "idpool-bench"},
 	}
 }
 
-// URL is the target's URL.
+// URL is the target's (first) URL.
 func (c *Client) URL() string { return c.url }
+
+// pick returns the URL of the next request.
+func (c *Client) pick() string {
+	if len(c.urls) == 1 {
+		return c.url
+	}
+	return c.urls[c.next.Add(1)%uint64(len(c.urls))]
+}
 
 // Close drops the idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
@@ -136,7 +152,7 @@ func (c *Client) do(ctx context.Context, r *Request, st *callState) ([]byte, out
 	if target == nil {
 		target = []string{targetPfx + r.Op}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(r.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.pick(), bytes.NewReader(r.Body))
 	if err != nil {
 		return nil, oc, err
 	}

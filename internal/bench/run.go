@@ -33,8 +33,32 @@ type Target struct {
 	URL  string
 	// PID, when not 0, is the server's process: its CPU time and memory
 	// are read from /proc.
-	PID  int
-	Moto bool
+	PID int
+	// MorePIDs are the other processes of a target of several replicas:
+	// their CPU time counts as the target's too.
+	MorePIDs []int
+	Moto     bool
+}
+
+// pids are all of a target's processes, or nil.
+func (t Target) pids() []int {
+	if t.PID == 0 {
+		return nil
+	}
+	return append([]int{t.PID}, t.MorePIDs...)
+}
+
+// readCPU sums the CPU time of the processes.
+func readCPU(pids []int) (time.Duration, error) {
+	var sum time.Duration
+	for _, pid := range pids {
+		d, err := ReadCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 // LatencySummary is a latency distribution in milliseconds.
@@ -114,7 +138,7 @@ func (r *ScenarioResult) Failed() bool {
 
 // measure drives the workload through a warm-up and a measured phase and
 // fills in r.
-func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time.Duration, pid int, r *ScenarioResult) error {
+func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time.Duration, pids []int, r *ScenarioResult) error {
 	if warmup > 0 {
 		wl := load
 		wl.N, wl.Duration = 0, warmup
@@ -127,8 +151,8 @@ func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time
 	}
 	var tgt0 time.Duration
 	var tgtErr error
-	if pid != 0 {
-		tgt0, tgtErr = ReadCPU(pid)
+	if len(pids) > 0 {
+		tgt0, tgtErr = readCPU(pids)
 	}
 	self0 := SelfCPU()
 	mach0, machErr := MachineCPU()
@@ -138,11 +162,11 @@ func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time
 	}
 	secs := p.Elapsed.Seconds()
 	r.BenchCPU = 100 * (SelfCPU() - self0).Seconds() / secs
-	if pid != 0 && tgtErr == nil {
-		if t1, err := ReadCPU(pid); err == nil {
+	if len(pids) > 0 && tgtErr == nil {
+		if t1, err := readCPU(pids); err == nil {
 			r.TargetCPU = 100 * (t1 - tgt0).Seconds() / secs
 		}
-		if m, err := ReadMemory(pid); err == nil {
+		if m, err := ReadMemory(pids[0]); err == nil {
 			r.TargetRSS = m.RSS
 		}
 	}
@@ -201,7 +225,7 @@ func RunScenario(ctx context.Context, t Target, c *Client, s *Scenario, cfg *Con
 	}
 	r.Notes = f.Notes
 	cfg.logf("%s/%s: set up in %.1fs (pool %s), running\n", t.Name, s.Name, r.SetupSeconds, f.PoolID)
-	if err := measure(ctx, c, f.Workload, cfg.Load, cfg.Warmup, t.PID, r); err != nil {
+	if err := measure(ctx, c, f.Workload, cfg.Load, cfg.Warmup, t.pids(), r); err != nil {
 		r.Failure = "run: " + err.Error()
 	}
 	if err := f.Cleanup(context.WithoutCancel(ctx)); err != nil {
@@ -229,7 +253,11 @@ func RunCeiling(ctx context.Context, label, url string, pid int, b Bound, cfg *C
 	defer c.Close()
 	load := cfg.Load
 	load.Rate = 0
-	if err := measure(ctx, c, w, load, cfg.Warmup, pid, r); err != nil {
+	var pids []int
+	if pid != 0 {
+		pids = []int{pid}
+	}
+	if err := measure(ctx, c, w, load, cfg.Warmup, pids, r); err != nil {
 		r.Failure = "run: " + err.Error()
 	}
 	cfg.logf("%s/%s: %.0f req/s, p99 %.2fms\n", label, name, r.Throughput, r.Latency.P99)
