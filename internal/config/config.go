@@ -52,6 +52,8 @@ type Config struct {
 	// Store is "sqlite" (the embedded database in DataDir) or a
 	// postgres:// URL.
 	Store string
+	// StoreTimeout bounds each call to a PostgreSQL store.
+	StoreTimeout time.Duration
 	// DebugListen, when set, serves Go's pprof profiles there (keep it on
 	// loopback).
 	DebugListen string
@@ -90,13 +92,14 @@ type setting struct {
 // invalid setting at once.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	var raw struct {
-		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime string
-		auth, credentialsFile, logins, providersFile, rolesFile, rateLimits, store, debugListen           string
+		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime     string
+		auth, credentialsFile, logins, providersFile, rolesFile, rateLimits, store, debugListen, storeTimeout string
 	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
 		{"data-dir", "IDPOOL_DATA_DIR", DefaultDataDir(getenv), "directory that holds the database", &raw.dataDir},
-		{"store", "IDPOOL_STORE", "sqlite", "sqlite (a database in --data-dir) or a postgres:// URL shared by several replicas", &raw.store},
+		{"store", "IDPOOL_STORE", "sqlite", "sqlite (a database in --data-dir) or a postgres:// URL shared by several replicas (pgx's pool_max_conns etc. size its connection pool)", &raw.store},
+		{"store-timeout", "IDPOOL_STORE_TIMEOUT", "5s", "with --store postgres://: how long one database call may take before the request fails (while the database cannot be reached)", &raw.storeTimeout},
 		{"default-account", "IDPOOL_DEFAULT_ACCOUNT", DefaultAccount, "account of unsigned requests and of access keys that are not a 12-digit account id", &raw.account},
 		{"default-region", "IDPOOL_DEFAULT_REGION", DefaultRegion, "region of unsigned requests", &raw.region},
 		{"max-pools", "IDPOOL_MAX_POOLS", strconv.Itoa(DefaultMaxPools), "identity pools allowed per account and region", &raw.maxPools},
@@ -173,6 +176,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
 			errs = append(errs, fmt.Errorf("--debug-listen %q: %w", c.DebugListen, err))
 		}
+	}
+	if d, err := time.ParseDuration(raw.storeTimeout); err != nil || d < 100*time.Millisecond || d > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("--store-timeout %q: must be a duration from 100ms to 5m", raw.storeTimeout))
+	} else {
+		c.StoreTimeout = d
 	}
 	switch {
 	case c.Store == "sqlite":

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,6 +88,7 @@ type Server struct {
 	rand    io.Reader
 	ring    *tokens.KeyRing
 	issuer  *tokens.Issuer
+	store   store.Store
 }
 
 // New builds a Server from its options.
@@ -169,9 +171,10 @@ func New(o Options) (*Server, error) {
 	})
 	register(api, svc)
 
-	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand, ring: ring, issuer: issuer}
+	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand, ring: ring, issuer: issuer, store: o.Store}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
+	mux.HandleFunc("GET /ready", s.ready)
 	issuer.Mount(mux)
 	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm, Trust: svc})
 	// Cognito Identity and STS share the port: an STS call is a form
@@ -234,9 +237,40 @@ func (s *Server) Issuer() *tokens.Issuer { return s.issuer }
 // Handler returns the server's HTTP handler, middleware included.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// health is liveness: the process serves HTTP. It checks nothing else, so
+// that an orchestrator does not restart a server whose database is down
+// (it recovers by itself once the database answers).
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, `{"status":"ok"}`)
+}
+
+// readyTimeout bounds the store check of /ready.
+const readyTimeout = 2 * time.Second
+
+// ready is readiness: 200 when the store answers and a signing key is
+// loaded, else 503 with the reasons, so that a load balancer sends
+// traffic elsewhere while this server cannot serve it.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	var problems []string
+	if err := s.store.Ping(ctx); err != nil {
+		problems = append(problems, err.Error()) // "store: unavailable: ..."
+	}
+	if !s.ring.CanSign(s.now()) {
+		problems = append(problems, "signing keys: none loaded that may sign")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if len(problems) == 0 {
+		io.WriteString(w, `{"status":"ready"}`)
+		return
+	}
+	s.log.WarnContext(r.Context(), "not ready", "problems", problems)
+	body, _ := json.Marshal(map[string]any{"status": "unavailable", "problems": problems})
+	w.WriteHeader(http.StatusServiceUnavailable)
+	w.Write(body)
 }
 
 // ShutdownTimeout bounds how long Serve waits for in-flight requests once

@@ -16,6 +16,9 @@ var (
 	// ErrConflict means a compare-and-swap failed: the record changed
 	// since it was read.
 	ErrConflict = errors.New("store: concurrent modification")
+	// ErrUnavailable means the database could not be reached, or did not
+	// answer in time: the call may or may not have taken effect.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Pool is an identity pool with all of its configuration.
@@ -209,6 +212,9 @@ type Store interface {
 	// InsertIdentity; backends may batch many of them into one statement.
 	// ErrExists if the id is taken, ErrNotFound if the pool is gone.
 	CreateIdentity(ctx context.Context, id *Identity) error
+	// Ping reports whether the store answers a read (nil), or why not;
+	// readiness checks ask it.
+	Ping(ctx context.Context) error
 	// Close releases the store. In-flight calls finish first.
 	Close() error
 }

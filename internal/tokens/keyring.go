@@ -250,6 +250,9 @@ func (r *KeyRing) Run(ctx context.Context) {
 // published for Propagation and is not retired yet. When no unretired key
 // is that old (the very first key, or a rotation right after it), the
 // oldest unretired key signs: it is the one published longest.
+// CanSign reports whether a signing key is loaded that may sign now.
+func (r *KeyRing) CanSign(now time.Time) bool { return r.signer(now) != nil }
+
 func (r *KeyRing) signer(now time.Time) *key {
 	r.mu.RLock()
 	defer r.mu.RUnlock()

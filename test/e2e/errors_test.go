@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -404,5 +405,32 @@ func TestBodyLimit(t *testing.T) {
 	APIError(t, err, "SerializationException", "The request body is larger than the limit of 256 bytes.")
 	if n := len(listAll(t, c, 60)); n != 1 {
 		t.Errorf("%d pools exist, want 1", n)
+	}
+}
+
+// TestReadiness: /ready answers 200 while the store answers and 503, with
+// the reason, once it does not; /health (liveness) answers 200 either way.
+func TestReadiness(t *testing.T) {
+	env := Start(t, Options{})
+	get := func(path string) (int, string) {
+		resp, err := env.HTTPClient().Get(env.URL + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := get("/ready"); status != 200 || body != `{"status":"ready"}` {
+		t.Errorf("/ready = %d %s", status, body)
+	}
+	if err := env.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := get("/ready"); status != 503 || !strings.Contains(body, `"problems":["store: unavailable: sqlite: `) {
+		t.Errorf("/ready with the store closed = %d %s", status, body)
+	}
+	if status, _ := get("/health"); status != 200 {
+		t.Errorf("/health with the store closed = %d", status)
 	}
 }

@@ -165,6 +165,7 @@ type cluster struct {
 	dsn      string
 	db       string
 	env      []string
+	args     []string // extra flags of idpool serve
 	replicas []*replica
 	http     *http.Client
 }
@@ -209,6 +210,11 @@ type clusterOptions struct {
 	// keyAge into the past. Zero leaves the replicas, starting together on
 	// an empty database, to create it.
 	keyAge time.Duration
+	// admin is the database server to create the cluster's database on;
+	// IDPOOL_TEST_POSTGRES when empty.
+	admin string
+	// args are extra flags of every replica's idpool serve.
+	args []string
 }
 
 // startCluster creates a database and starts replicaCount replicas on it
@@ -217,10 +223,13 @@ type clusterOptions struct {
 // output is logged if the test failed.
 func startCluster(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
-	admin := adminDSN(t)
+	admin := o.admin
+	if admin == "" {
+		admin = adminDSN(t)
+	}
 	bin := binary(t)
 	db, dsn := newDatabase(t, admin)
-	c := &cluster{t: t, bin: bin, dsn: dsn, db: db}
+	c := &cluster{t: t, bin: bin, dsn: dsn, db: db, args: o.args}
 	c.env = hermeticEnv()
 	secret := strings.TrimSpace(c.output(t, "secret"))
 	c.env = append(c.env, "IDPOOL_SECRET="+secret)
@@ -336,7 +345,7 @@ func (c *cluster) spawn(name string) (*replica, error) {
 		return nil, err
 	}
 	r := &replica{name: name, url: "http://" + addr, log: &logBuffer{}, exited: make(chan struct{})}
-	r.cmd = exec.Command(c.bin, "serve", "--listen", addr, "--store", c.dsn, "--issuer", issuer, "--log-level", "warn")
+	r.cmd = exec.Command(c.bin, append([]string{"serve", "--listen", addr, "--store", c.dsn, "--issuer", issuer, "--log-level", "warn"}, c.args...)...)
 	r.cmd.Env = c.env
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	if err := r.cmd.Start(); err != nil {

@@ -58,19 +58,133 @@ func (t *tx) FindLogin(ctx context.Context, poolID, provider, subject string) (s
 	return "", errRace
 }
 
-// GetIdentity implements store.Reader outside a transaction.
+// GetIdentity implements store.Reader outside a transaction, in a batch
+// with concurrent calls (getIdentities).
 func (s *Store) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
-	return reader{s.pool}.GetIdentity(ctx, id)
+	return s.gets.do(ctx, id)
 }
 
 // ListIdentities implements store.Reader outside a transaction.
 func (s *Store) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
+	ctx, cancel := s.within(ctx)
+	defer cancel()
 	return reader{s.pool}.ListIdentities(ctx, poolID, after, limit, hideDisabled)
 }
 
-// FindLogin implements store.Reader outside a transaction.
+// FindLogin implements store.Reader outside a transaction, in a batch with
+// concurrent calls (findLogins).
 func (s *Store) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
-	return reader{s.pool}.FindLogin(ctx, poolID, provider, subject)
+	return s.finds.do(ctx, loginKey{poolID, provider, subject})
+}
+
+// loginKey names one login.
+type loginKey struct{ pool, provider, subject string }
+
+// findLogins finds the holders of a batch of logins with one statement.
+// Each key is looked up by the primary key (a LATERAL subquery, so that
+// the plan stays an index lookup per key whatever the batch's size).
+func (s *Store) findLogins(ctx context.Context, keys []loginKey, vals []string, errs []error) {
+	pools, providers, subjects := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		pools[i], providers[i], subjects[i] = k.pool, k.provider, k.subject
+	}
+	rows, err := s.pool.Query(ctx, `SELECT k.i, l.identity_id
+		FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(pool_id, provider, subject, i)
+		CROSS JOIN LATERAL (SELECT identity_id FROM logins
+			WHERE pool_id = k.pool_id AND provider = k.provider AND subject = k.subject) l`,
+		pools, providers, subjects)
+	if err != nil {
+		fail(errs, wrap("find login", err))
+		return
+	}
+	defer rows.Close()
+	fail(errs, store.ErrNotFound)
+	for rows.Next() {
+		var i int
+		var id string
+		if err := rows.Scan(&i, &id); err != nil {
+			fail(errs, wrap("find login", err))
+			return
+		}
+		vals[i-1], errs[i-1] = id, nil
+	}
+	if err := rows.Err(); err != nil {
+		fail(errs, wrap("find login", err))
+	}
+}
+
+// getIdentities reads a batch of identities with their logins, in one
+// statement (the logins from the covering index on identity_id).
+func (s *Store) getIdentities(ctx context.Context, ids []string, vals []*store.Identity, errs []error) {
+	rows, err := s.pool.Query(ctx, `SELECT k.i, i.id, i.pool_id, i.created_ns, i.updated_ns, i.disabled, l.pool_id, l.provider, l.subject
+		FROM unnest($1::text[]) WITH ORDINALITY AS k(id, i)
+		CROSS JOIN LATERAL (SELECT `+identityColumns+` FROM identities WHERE id = k.id) i
+		LEFT JOIN LATERAL (SELECT pool_id, provider, subject FROM logins WHERE identity_id = i.id) l ON true
+		ORDER BY k.i, l.provider, l.subject`, ids)
+	if err != nil {
+		fail(errs, wrap("get identity", err))
+		return
+	}
+	defer rows.Close()
+	fail(errs, store.ErrNotFound)
+	for rows.Next() {
+		var (
+			i                          int
+			id                         store.Identity
+			created, updated           int64
+			lPool, lProvider, lSubject *string
+		)
+		if err := rows.Scan(&i, &id.ID, &id.PoolID, &created, &updated, &id.Disabled, &lPool, &lProvider, &lSubject); err != nil {
+			fail(errs, wrap("get identity", err))
+			return
+		}
+		cur := vals[i-1]
+		if cur == nil {
+			id.CreatedAt, id.UpdatedAt = fromNanos(created), fromNanos(updated)
+			cur = &id
+			vals[i-1], errs[i-1] = cur, nil
+		}
+		if lProvider != nil {
+			cur.Logins = append(cur.Logins, store.Login{PoolID: *lPool, Provider: *lProvider, Subject: *lSubject, IdentityID: cur.ID})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		fail(errs, wrap("get identity", err))
+		clear(vals)
+	}
+}
+
+// insertGuests inserts a batch of guests (identities without logins) with
+// one statement, which commits them with one WAL flush. If it fails for
+// one of them (its pool was deleted, say), each is inserted alone, so that
+// every call gets its own outcome.
+func (s *Store) insertGuests(ctx context.Context, guests []*store.Identity, _ []struct{}, errs []error) {
+	if len(guests) > 1 {
+		n := len(guests)
+		ids, pools := make([]string, n), make([]string, n)
+		created, updated := make([]int64, n), make([]int64, n)
+		disabled := make([]bool, n)
+		for i, g := range guests {
+			ids[i], pools[i], created[i], updated[i], disabled[i] = g.ID, g.PoolID, nanos(g.CreatedAt), nanos(g.UpdatedAt), g.Disabled
+		}
+		_, err := s.pool.Exec(ctx, `INSERT INTO identities (`+identityColumns+`)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::boolean[])`,
+			ids, pools, created, updated, disabled)
+		if err == nil {
+			return
+		}
+		if constraint(err) == nil {
+			fail(errs, wrap("insert identities", err))
+			return
+		}
+	}
+	for i, g := range guests {
+		_, err := s.pool.Exec(ctx, `INSERT INTO identities (`+identityColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+			g.ID, g.PoolID, nanos(g.CreatedAt), nanos(g.UpdatedAt), g.Disabled)
+		if err != nil {
+			errs[i] = wrap("insert identity", err)
+		}
+	}
 }
 
 const identityColumns = `id, pool_id, created_ns, updated_ns, disabled`

@@ -22,6 +22,8 @@ func (t *tx) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
 
 // ListSigningKeys implements store.Reader outside a transaction.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
+	ctx, cancel := s.within(ctx)
+	defer cancel()
 	return reader{s.pool}.ListSigningKeys(ctx)
 }
 

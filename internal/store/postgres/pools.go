@@ -42,16 +42,22 @@ func (t *tx) CountPools(ctx context.Context, account, region string) (int, error
 
 // GetPool implements store.Reader outside a transaction.
 func (s *Store) GetPool(ctx context.Context, id string) (*store.Pool, error) {
+	ctx, cancel := s.within(ctx)
+	defer cancel()
 	return reader{s.pool}.GetPool(ctx, id)
 }
 
 // ListPools implements store.Reader outside a transaction.
 func (s *Store) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
+	ctx, cancel := s.within(ctx)
+	defer cancel()
 	return reader{s.pool}.ListPools(ctx, account, region, after, limit)
 }
 
 // CountPools implements store.Reader outside a transaction.
 func (s *Store) CountPools(ctx context.Context, account, region string) (int, error) {
+	ctx, cancel := s.within(ctx)
+	defer cancel()
 	return reader{s.pool}.CountPools(ctx, account, region)
 }
 

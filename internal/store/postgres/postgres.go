@@ -55,7 +55,13 @@ var migrations embed.FS
 
 // Store is the PostgreSQL backend.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	timeout time.Duration
+
+	// The hot calls of the public operations, batched (batch.go).
+	finds  *batcher[loginKey, string]
+	gets   *batcher[string, *store.Identity]
+	guests *batcher[*store.Identity, struct{}]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,12 +72,37 @@ var _ store.Store = (*Store)(nil)
 // locks stays correct.
 const migrationLock = 0x1d9001
 
+// DefaultTimeout bounds each store call (a transaction with its retries,
+// or one read) when Options.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// maxBatch bounds the calls of one batched statement.
+const maxBatch = 256
+
+// Options configures a Store.
+type Options struct {
+	// Timeout bounds every store call, so that a request fails within it
+	// while the database cannot be reached, instead of hanging;
+	// DefaultTimeout if zero.
+	Timeout time.Duration
+}
+
 // Open connects to the database at dsn (a postgres:// URL or key=value
-// string) and brings its schema up to date.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// string; pgx's pool_max_conns and friends size the connection pool) and
+// brings its schema up to date.
+func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	// Every statement is prepared once per connection (pgx's statement
+	// cache). PostgreSQL would still plan the first executions of each, and
+	// keep planning those whose plans it cannot cost well (the batched
+	// lookups over arrays), at several times the cost of executing them;
+	// the generic plans of idpool's statements are the index lookups
+	// wanted anyway.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -85,7 +116,39 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	s := &Store{pool: pool, timeout: o.Timeout}
+	// Batches of each kind run on a quarter of the connections (one on
+	// pgx's default pool of four): a batch that waits for the one running
+	// before it grows, and fewer, larger batches cost the database less
+	// per call. The three kinds together leave transactions a connection.
+	running := max(1, int(cfg.MaxConns)/4)
+	s.finds = &batcher[loginKey, string]{run: s.findLogins, bound: s.bound, maxRunning: running, maxBatch: maxBatch}
+	s.gets = &batcher[string, *store.Identity]{run: s.getIdentities, bound: s.bound, maxRunning: running, maxBatch: maxBatch}
+	s.guests = &batcher[*store.Identity, struct{}]{run: s.insertGuests, bound: s.bound, maxRunning: running, maxBatch: maxBatch}
+	return s, nil
+}
+
+// bound is a context for work that serves several callers: the store's
+// timeout, and nobody's cancellation.
+func (s *Store) bound() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.timeout)
+}
+
+// within bounds a caller's context by the store's timeout.
+func (s *Store) within(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// Ping reports whether the database answers a query within the store's
+// timeout (or ctx's, if sooner).
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.within(ctx)
+	defer cancel()
+	var one int
+	return wrap2("ping", s.pool.QueryRow(ctx, `SELECT 1`).Scan(&one))
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
@@ -155,6 +218,8 @@ var errRace = errors.New("postgres: lost a race with another transaction")
 // nothing the transaction sets on records passed to it, such as the new
 // version of an updated pool, takes effect before the commit.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	ctx, cancel := s.within(ctx)
+	defer cancel()
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		t := &tx{}
@@ -169,6 +234,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 			return nil
 		}
 		if !retryable(err) {
+			var pe *pgconn.PgError
+			if err != nil && !errors.As(err, &pe) && !errors.Is(err, store.ErrUnavailable) && ctx.Err() != nil {
+				// The transaction's own timeout ran out (BEGIN or COMMIT
+				// waited for a database that does not answer).
+				return fmt.Errorf("%w: postgres: %w", store.ErrUnavailable, err)
+			}
 			return err
 		}
 		backoff := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
@@ -181,9 +252,14 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	return fmt.Errorf("postgres: transaction kept conflicting after %d attempts: %w", maxAttempts, err)
 }
 
-// CreateIdentity implements store.Store.
+// CreateIdentity implements store.Store: the guests of concurrent calls are
+// inserted by one statement (insertGuests).
 func (s *Store) CreateIdentity(ctx context.Context, id *store.Identity) error {
-	return s.Update(ctx, func(tx store.Tx) error { return tx.InsertIdentity(ctx, id) })
+	if len(id.Logins) > 0 {
+		return s.Update(ctx, func(tx store.Tx) error { return tx.InsertIdentity(ctx, id) })
+	}
+	_, err := s.guests.do(ctx, id)
+	return err
 }
 
 // querier is what *pgxpool.Pool and pgx.Tx have in common.
@@ -233,12 +309,21 @@ func constraint(err error) error {
 
 // wrap returns a store sentinel for a constraint violation, a retryable
 // error unchanged (Update must see it), and anything else with context.
+//
+// An error that is not PostgreSQL's answer to a statement (the connection
+// could not be made, broke, or the store's timeout ran out), or that is
+// one of its connection-exception or operator-intervention answers (the
+// server is shutting down), is store.ErrUnavailable.
 func wrap(what string, err error) error {
 	if c := constraint(err); c != nil {
 		return c
 	}
 	if retryable(err) {
 		return err
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57") {
+		return fmt.Errorf("%w: postgres: %s: %w", store.ErrUnavailable, what, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
 }

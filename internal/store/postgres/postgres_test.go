@@ -66,7 +66,7 @@ func freshSchema(t *testing.T, dsn string) string {
 func TestConformance(t *testing.T) {
 	dsn := testDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := postgres.Open(context.Background(), freshSchema(t, dsn))
+		s, err := postgres.Open(context.Background(), freshSchema(t, dsn), postgres.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestMigrationsTogether(t *testing.T) {
 	stores := make(chan *postgres.Store, 4)
 	for i := 0; i < 4; i++ {
 		go func() {
-			s, err := postgres.Open(context.Background(), dsn)
+			s, err := postgres.Open(context.Background(), dsn, postgres.Options{})
 			errs <- err
 			stores <- s
 		}()

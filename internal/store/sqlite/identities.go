@@ -30,15 +30,15 @@ func constraint(err error) error {
 }
 
 func (t *tx) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
-	return reader(*t).GetIdentity(ctx, id)
+	return reader{t.q}.GetIdentity(ctx, id)
 }
 
 func (t *tx) ListIdentities(ctx context.Context, poolID string, after *store.IdentityCursor, limit int, hideDisabled bool) ([]*store.Identity, error) {
-	return reader(*t).ListIdentities(ctx, poolID, after, limit, hideDisabled)
+	return reader{t.q}.ListIdentities(ctx, poolID, after, limit, hideDisabled)
 }
 
 func (t *tx) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
-	return reader(*t).FindLogin(ctx, poolID, provider, subject)
+	return reader{t.q}.FindLogin(ctx, poolID, provider, subject)
 }
 
 // ListIdentities implements store.Reader outside a transaction.

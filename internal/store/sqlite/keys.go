@@ -10,7 +10,7 @@ import (
 )
 
 func (t *tx) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
-	return reader(*t).ListSigningKeys(ctx)
+	return reader{t.q}.ListSigningKeys(ctx)
 }
 
 // ListSigningKeys implements store.Reader outside a transaction.

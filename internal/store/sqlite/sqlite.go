@@ -56,7 +56,10 @@ type write struct {
 	fn    func(tx store.Tx) error
 	guest *store.Identity // set instead of fn by CreateIdentity
 	err   error
-	done  chan struct{}
+	// committed are fn's changes to its caller's records, applied once the
+	// batch commits.
+	committed []func()
+	done      chan struct{}
 }
 
 // maxBatch bounds how many Updates share one commit.
@@ -431,12 +434,14 @@ func (s *Store) commit(batch []*write) {
 			guests = append(guests, w)
 			continue
 		}
+		t.committed = nil
 		if len(batch) == 1 {
 			// Alone in the batch: no savepoint needed, a failure rolls
 			// back the whole transaction.
 			if w.err = w.fn(t); w.err != nil {
 				return
 			}
+			w.committed = t.committed
 			applied++
 			changes = true
 			continue
@@ -459,6 +464,7 @@ func (s *Store) commit(batch []*write) {
 		if w.err == nil {
 			applied++
 			changes = true
+			w.committed = t.committed
 		}
 	}
 	applied += s.insertGuests(ctx, t, guests)
@@ -475,6 +481,13 @@ func (s *Store) commit(batch []*write) {
 		return
 	}
 	committed = true
+	for _, w := range batch {
+		if w.err == nil {
+			for _, f := range w.committed {
+				f()
+			}
+		}
+	}
 	select {
 	case s.ckWake <- struct{}{}:
 	default:
@@ -553,20 +566,33 @@ type querier interface {
 // reader implements store.Reader on any querier.
 type reader struct{ q querier }
 
+// tx is the transaction of a group commit. committed collects, for the
+// write whose function is running, the changes to its caller's records
+// that take effect only if the group commits.
 type tx struct {
-	q querier
+	q         querier
+	committed []func()
 }
 
 func (t *tx) GetPool(ctx context.Context, id string) (*store.Pool, error) {
-	return reader(*t).GetPool(ctx, id)
+	return reader{t.q}.GetPool(ctx, id)
 }
 
 func (t *tx) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
-	return reader(*t).ListPools(ctx, account, region, after, limit)
+	return reader{t.q}.ListPools(ctx, account, region, after, limit)
 }
 
 func (t *tx) CountPools(ctx context.Context, account, region string) (int, error) {
-	return reader(*t).CountPools(ctx, account, region)
+	return reader{t.q}.CountPools(ctx, account, region)
+}
+
+// Ping implements store.Store: a read on the read connections.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("%w: sqlite: %w", store.ErrUnavailable, err)
+	}
+	return nil
 }
 
 // GetPool implements store.Reader outside a transaction.
@@ -686,12 +712,13 @@ func (t *tx) UpdatePool(ctx context.Context, p *store.Pool) error {
 		return fmt.Errorf("sqlite: update pool: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := reader(*t).GetPool(ctx, p.ID); err != nil {
+		if _, err := (reader{t.q}).GetPool(ctx, p.ID); err != nil {
 			return err
 		}
 		return store.ErrConflict
 	}
-	p.Version++
+	next := p.Version + 1
+	t.committed = append(t.committed, func() { p.Version = next })
 	return nil
 }
 

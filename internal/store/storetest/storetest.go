@@ -29,6 +29,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"PoolListOrderAndOwner", testPoolList},
 		{"PoolListStableWhileChanging", testPoolListStable},
 		{"UpdateRollsBackOnError", testUpdateRollback},
+		{"UpdatePoolVersionOnCommitOnly", testUpdatePoolVersionOnCommit},
+		{"Ping", testPing},
 		{"ConcurrentCompareAndSwap", testConcurrentCAS},
 		{"ConcurrentQuota", testConcurrentQuota},
 	}
@@ -315,6 +317,42 @@ func testUpdateRollback(t *testing.T, s store.Store) {
 	}
 	if _, err := s.GetPool(ctx, p.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("rolled-back insert is visible: %v", err)
+	}
+}
+
+// testUpdatePoolVersionOnCommit: a pool's new version reaches the record
+// given to UpdatePool only if its transaction commits, so that a
+// transaction function run again (or a failed one's caller) still holds
+// the version it read.
+func testUpdatePoolVersionOnCommit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	p := newPool(1, "123456789012", "us-east-1")
+	insert(t, s, p)
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.UpdatePool(ctx, p); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want the function's error", err)
+	}
+	if p.Version != 1 {
+		t.Fatalf("a rolled-back UpdatePool left Version %d, want 1", p.Version)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePool(ctx, p) }); err != nil {
+		t.Fatalf("UpdatePool with the version read: %v", err)
+	}
+	if p.Version != 2 {
+		t.Errorf("Version %d after a committed UpdatePool, want 2", p.Version)
+	}
+}
+
+// testPing: an open store answers.
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
 	}
 }
 
