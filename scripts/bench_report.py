@@ -55,9 +55,41 @@ def rs512(doc):
     return max(rates) if rates else None
 
 
+def postgres(outdir):
+    """postgres prints phase 4: each round's PostgreSQL and SQLite figures,
+    their ratios, and checks the median ratio of the one-replica runs."""
+    rounds = sorted({int(os.path.basename(p)[len("pg-r"):].split("-")[0])
+                     for p in glob.glob(os.path.join(outdir, "pg-r*-sqlite.json"))})
+    if not rounds:
+        return
+    print("\nPostgreSQL (durable) beside SQLite, 32 in flight: req/s, and the ratio to SQLite in the same round")
+    print("round  scenario          SQLite   PG 1 replica  ratio   PG 3 replicas  ratio")
+    ratios = {}
+    for r in rounds:
+        lite = scenarios(load(os.path.join(outdir, f"pg-r{r}-sqlite.json")))
+        pg = {n: scenarios(load(os.path.join(outdir, f"pg-r{r}-pg{n}.json")))
+              for n in (1, 3) if os.path.exists(os.path.join(outdir, f"pg-r{r}-pg{n}.json"))}
+        for name, s in lite.items():
+            one, three = pg.get(1, {}).get(name), pg.get(3, {}).get(name)
+            r1 = one["req_per_s"] / s["req_per_s"] if one else None
+            r3 = three["req_per_s"] / s["req_per_s"] if three else None
+            if r1 is not None:
+                ratios.setdefault(name, []).append(r1)
+            print(f"{r:5}  {name:15} {fmt(s['req_per_s']):>8} {fmt(one and one['req_per_s']):>14} {fmt(r1, 2):>6} "
+                  f"{fmt(three and three['req_per_s']):>14} {fmt(r3, 2):>6}")
+    print("\ntargets (median of the rounds' one-replica ratios)")
+    for name, want in (("getid-guest", 0.5), ("getid-existing", 0.7), ("credentials", 0.7)):
+        if name in ratios:
+            m = sorted(ratios[name])[len(ratios[name]) // 2]
+            check(f"PostgreSQL {name} >= {want}x SQLite", m >= want, fmt(m, 2) + "x")
+
+
 def summary(outdir):
+    if not os.path.exists(os.path.join(outdir, "10k.json")):
+        postgres(outdir)
+        return
     ten = load(os.path.join(outdir, "10k.json"))
-    big = load(os.path.join(outdir, "1m.json"))
+    big = load(os.path.join(outdir, "1m.json")) if os.path.exists(os.path.join(outdir, "1m.json")) else {}
     idp10, idp1m = scenarios(ten), scenarios(big)
     moto = scenarios(ten, "moto")
     # Phase 2: getid-guest with more requests in flight (guest-c<N>.json).
@@ -100,7 +132,7 @@ def summary(outdir):
         z = load(size)
         print(f"1,000,000 identities: peak RSS {z['peak_rss_kib'] / 1024:.1f} MiB, data directory "
               f"{z['data_dir_bytes'] / 2**20:.1f} MiB ({z['data_dir_bytes'] / z['identities']:.0f} bytes per identity)")
-    for line in open(os.path.join(outdir, "seed.txt")):
+    for line in open(os.path.join(outdir, "seed.txt")) if os.path.exists(os.path.join(outdir, "seed.txt")) else []:
         print("seed:", line.strip())
 
     print("\ntargets")
@@ -125,6 +157,7 @@ def summary(outdir):
         if name in half:
             p = half[name]["latency"]["p99_ms"]
             check(f"{name} p99 < 10 ms at half peak (1M)", p < 10, fmt(p, 2) + " ms")
+    postgres(outdir)
 
 
 def check(what, ok, value):

@@ -41,9 +41,14 @@ type call[K, V any] struct {
 	done chan struct{}
 }
 
-// do runs one call, in a batch, and returns its outcome. A caller whose
-// context ends stops waiting; its batch runs on for the others.
+// do runs one call, in a batch, and returns its outcome. The wait is
+// bounded by the batch's own timeout (the store's); a caller whose context
+// has already ended is not queued.
 func (b *batcher[K, V]) do(ctx context.Context, key K) (V, error) {
+	if err := ctx.Err(); err != nil {
+		var zero V
+		return zero, err
+	}
 	c := &call[K, V]{key: key, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, c)
@@ -60,13 +65,8 @@ func (b *batcher[K, V]) do(ctx context.Context, key K) (V, error) {
 			go b.drain()
 		}
 	}
-	select {
-	case <-c.done:
-		return c.val, c.err
-	case <-ctx.Done():
-		var zero V
-		return zero, ctx.Err()
-	}
+	<-c.done
+	return c.val, c.err
 }
 
 // drain runs batches until the queue is empty.
