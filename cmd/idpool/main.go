@@ -205,7 +205,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Stor
 	if cfg.Store == "sqlite" {
 		st, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "idpool.db"))
 	} else {
-		st, err = postgres.Open(ctx, cfg.Store, postgres.Options{Timeout: cfg.StoreTimeout})
+		st, err = postgres.Open(ctx, cfg.Store, postgres.Options{Timeout: cfg.StoreTimeout, CacheTTL: cfg.StoreCacheTTL})
 	}
 	if err != nil {
 		return nil, nil, err

@@ -54,6 +54,9 @@ type Config struct {
 	Store string
 	// StoreTimeout bounds each call to a PostgreSQL store.
 	StoreTimeout time.Duration
+	// StoreCacheTTL is how long a PostgreSQL replica serves identities
+	// and login links from memory (0: never).
+	StoreCacheTTL time.Duration
 	// DebugListen, when set, serves Go's pprof profiles there (keep it on
 	// loopback).
 	DebugListen string
@@ -92,14 +95,15 @@ type setting struct {
 // invalid setting at once.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	var raw struct {
-		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime     string
-		auth, credentialsFile, logins, providersFile, rolesFile, rateLimits, store, debugListen, storeTimeout string
+		listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime                    string
+		auth, credentialsFile, logins, providersFile, rolesFile, rateLimits, store, debugListen, storeTimeout, storeCacheTTL string
 	}
 	settings := []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port)", &raw.listen},
 		{"data-dir", "IDPOOL_DATA_DIR", DefaultDataDir(getenv), "directory that holds the database", &raw.dataDir},
 		{"store", "IDPOOL_STORE", "sqlite", "sqlite (a database in --data-dir) or a postgres:// URL shared by several replicas (pgx's pool_max_conns etc. size its connection pool)", &raw.store},
 		{"store-timeout", "IDPOOL_STORE_TIMEOUT", "5s", "with --store postgres://: how long one database call may take before the request fails (while the database cannot be reached)", &raw.storeTimeout},
+		{"store-cache-ttl", "IDPOOL_STORE_CACHE_TTL", "250ms", "with --store postgres://: how long identities and login links are served from memory; writes that change them wait as long before they are acknowledged, which keeps every replica exact (0 turns the cache off)", &raw.storeCacheTTL},
 		{"default-account", "IDPOOL_DEFAULT_ACCOUNT", DefaultAccount, "account of unsigned requests and of access keys that are not a 12-digit account id", &raw.account},
 		{"default-region", "IDPOOL_DEFAULT_REGION", DefaultRegion, "region of unsigned requests", &raw.region},
 		{"max-pools", "IDPOOL_MAX_POOLS", strconv.Itoa(DefaultMaxPools), "identity pools allowed per account and region", &raw.maxPools},
@@ -181,6 +185,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		errs = append(errs, fmt.Errorf("--store-timeout %q: must be a duration from 100ms to 5m", raw.storeTimeout))
 	} else {
 		c.StoreTimeout = d
+	}
+	if d, err := time.ParseDuration(raw.storeCacheTTL); err != nil || d < 0 || d > 10*time.Second {
+		errs = append(errs, fmt.Errorf("--store-cache-ttl %q: must be a duration from 0 to 10s", raw.storeCacheTTL))
+	} else {
+		c.StoreCacheTTL = d
 	}
 	switch {
 	case c.Store == "sqlite":

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/store/readcache"
 )
 
 // GetIdentity locks the identity's row (until the transaction ends), then
@@ -61,6 +62,11 @@ func (t *tx) FindLogin(ctx context.Context, poolID, provider, subject string) (s
 // GetIdentity implements store.Reader outside a transaction, in a batch
 // with concurrent calls (getIdentities).
 func (s *Store) GetIdentity(ctx context.Context, id string) (*store.Identity, error) {
+	if s.cache != nil {
+		if ident, ok := s.cache.Identity(id); ok {
+			return ident, nil
+		}
+	}
 	return s.gets.do(ctx, id)
 }
 
@@ -74,20 +80,32 @@ func (s *Store) ListIdentities(ctx context.Context, poolID string, after *store.
 // FindLogin implements store.Reader outside a transaction, in a batch with
 // concurrent calls (findLogins).
 func (s *Store) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
-	return s.finds.do(ctx, loginKey{poolID, provider, subject})
+	k := readcache.LoginKey{Pool: poolID, Provider: provider, Subject: subject}
+	if s.cache != nil {
+		if id, ok := s.cache.Link(k); ok {
+			return id, nil
+		}
+	}
+	return s.finds.do(ctx, k)
 }
 
-// loginKey names one login.
-type loginKey struct{ pool, provider, subject string }
+// mark notes the cache's generation and time before a batch's query.
+func (s *Store) mark() readcache.Mark {
+	if s.cache == nil {
+		return readcache.Mark{}
+	}
+	return s.cache.Mark()
+}
 
 // findLogins finds the holders of a batch of logins with one statement.
 // Each key is looked up by the primary key (a LATERAL subquery, so that
 // the plan stays an index lookup per key whatever the batch's size).
-func (s *Store) findLogins(ctx context.Context, keys []loginKey, vals []string, errs []error) {
+func (s *Store) findLogins(ctx context.Context, keys []readcache.LoginKey, vals []string, errs []error) {
 	pools, providers, subjects := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
-		pools[i], providers[i], subjects[i] = k.pool, k.provider, k.subject
+		pools[i], providers[i], subjects[i] = k.Pool, k.Provider, k.Subject
 	}
+	m := s.mark()
 	rows, err := s.pool.Query(ctx, `SELECT k.i, l.identity_id
 		FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(pool_id, provider, subject, i)
 		CROSS JOIN LATERAL (SELECT identity_id FROM logins
@@ -110,12 +128,21 @@ func (s *Store) findLogins(ctx context.Context, keys []loginKey, vals []string, 
 	}
 	if err := rows.Err(); err != nil {
 		fail(errs, wrap("find login", err))
+		return
+	}
+	if s.cache != nil {
+		for i, k := range keys {
+			if errs[i] == nil {
+				s.cache.PutLink(m, k, vals[i])
+			}
+		}
 	}
 }
 
 // getIdentities reads a batch of identities with their logins, in one
 // statement (the logins from the covering index on identity_id).
 func (s *Store) getIdentities(ctx context.Context, ids []string, vals []*store.Identity, errs []error) {
+	m := s.mark()
 	rows, err := s.pool.Query(ctx, `SELECT k.i, i.id, i.pool_id, i.created_ns, i.updated_ns, i.disabled, l.pool_id, l.provider, l.subject
 		FROM unnest($1::text[]) WITH ORDINALITY AS k(id, i)
 		CROSS JOIN LATERAL (SELECT `+identityColumns+` FROM identities WHERE id = k.id) i
@@ -151,6 +178,14 @@ func (s *Store) getIdentities(ctx context.Context, ids []string, vals []*store.I
 	if err := rows.Err(); err != nil {
 		fail(errs, wrap("get identity", err))
 		clear(vals)
+		return
+	}
+	if s.cache != nil {
+		for i, v := range vals {
+			if errs[i] == nil {
+				s.cache.PutIdentity(m, v)
+			}
+		}
 	}
 }
 
@@ -299,6 +334,10 @@ func (r reader) FindLogin(ctx context.Context, poolID, provider, subject string)
 }
 
 func (t *tx) InsertIdentity(ctx context.Context, id *store.Identity) error {
+	if t.inserted == nil {
+		t.inserted = map[string]bool{}
+	}
+	t.inserted[id.ID] = true
 	_, err := t.q.Exec(ctx, `INSERT INTO identities (`+identityColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 		id.ID, id.PoolID, nanos(id.CreatedAt), nanos(id.UpdatedAt), id.Disabled)
 	if err != nil {
@@ -314,6 +353,7 @@ func (t *tx) InsertIdentity(ctx context.Context, id *store.Identity) error {
 }
 
 func (t *tx) UpdateIdentity(ctx context.Context, id *store.Identity) error {
+	t.changesIdentities = true
 	tag, err := t.q.Exec(ctx, `UPDATE identities SET disabled = $1, updated_ns = $2 WHERE id = $3`, id.Disabled, nanos(id.UpdatedAt), id.ID)
 	if err != nil {
 		return wrap("update identity", err)
@@ -325,6 +365,7 @@ func (t *tx) UpdateIdentity(ctx context.Context, id *store.Identity) error {
 }
 
 func (t *tx) DeleteIdentity(ctx context.Context, id string) error {
+	t.changesIdentities = true
 	tag, err := t.q.Exec(ctx, `DELETE FROM identities WHERE id = $1`, id)
 	if err != nil {
 		return wrap("delete identity", err)
@@ -336,6 +377,9 @@ func (t *tx) DeleteIdentity(ctx context.Context, id string) error {
 }
 
 func (t *tx) LinkLogin(ctx context.Context, l store.Login) error {
+	// A login linked to an identity inserted in this transaction changes
+	// nothing anybody read; one linked to an existing identity does.
+	t.changesIdentities = t.changesIdentities || !t.inserted[l.IdentityID]
 	_, err := t.q.Exec(ctx, `INSERT INTO logins (pool_id, provider, subject, identity_id) VALUES ($1, $2, $3, $4)`,
 		l.PoolID, l.Provider, l.Subject, l.IdentityID)
 	if err != nil {
@@ -345,6 +389,7 @@ func (t *tx) LinkLogin(ctx context.Context, l store.Login) error {
 }
 
 func (t *tx) RelinkLogin(ctx context.Context, l store.Login) error {
+	t.changesIdentities = true
 	tag, err := t.q.Exec(ctx, `UPDATE logins SET identity_id = $1 WHERE pool_id = $2 AND provider = $3 AND subject = $4`,
 		l.IdentityID, l.PoolID, l.Provider, l.Subject)
 	if err != nil {
@@ -357,6 +402,7 @@ func (t *tx) RelinkLogin(ctx context.Context, l store.Login) error {
 }
 
 func (t *tx) UnlinkLogin(ctx context.Context, poolID, provider, subject string) error {
+	t.changesIdentities = true
 	tag, err := t.q.Exec(ctx, `DELETE FROM logins WHERE pool_id = $1 AND provider = $2 AND subject = $3`, poolID, provider, subject)
 	if err != nil {
 		return wrap("unlink login", err)

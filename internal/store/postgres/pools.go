@@ -171,6 +171,7 @@ func (t *tx) UpdatePool(ctx context.Context, p *store.Pool) error {
 }
 
 func (t *tx) DeletePool(ctx context.Context, id string) error {
+	t.changesIdentities = true // its identities go with it
 	tag, err := t.q.Exec(ctx, `DELETE FROM pools WHERE id = $1`, id)
 	if err != nil {
 		return wrap("delete pool", err)

@@ -48,6 +48,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/store/readcache"
 )
 
 //go:embed migrations/*.sql
@@ -57,9 +58,13 @@ var migrations embed.FS
 type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
+	// cache holds identities and login links read outside transactions,
+	// for a time to live (nil: no cache; see readcache for why it is
+	// exact across replicas).
+	cache *readcache.Cache
 
 	// The hot calls of the public operations, batched (batch.go).
-	finds  *batcher[loginKey, string]
+	finds  *batcher[readcache.LoginKey, string]
 	gets   *batcher[string, *store.Identity]
 	guests *batcher[*store.Identity, struct{}]
 }
@@ -85,7 +90,15 @@ type Options struct {
 	// while the database cannot be reached, instead of hanging;
 	// DefaultTimeout if zero.
 	Timeout time.Duration
+	// CacheTTL is how long identities and login links read outside a
+	// transaction are served from memory (0: not at all). A write that may
+	// change them is acknowledged only once CacheTTL has passed since it
+	// committed, which keeps every replica's cache exact.
+	CacheTTL time.Duration
 }
+
+// DefaultCacheTTL is the CacheTTL idpool serve uses unless told otherwise.
+const DefaultCacheTTL = 250 * time.Millisecond
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string; pgx's pool_max_conns and friends size the connection pool) and
@@ -120,12 +133,15 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		o.Timeout = DefaultTimeout
 	}
 	s := &Store{pool: pool, timeout: o.Timeout}
+	if o.CacheTTL > 0 {
+		s.cache = readcache.New(o.CacheTTL, nil)
+	}
 	// Batches of each kind run on a quarter of the connections (one on
 	// pgx's default pool of four): a batch that waits for the one running
 	// before it grows, and fewer, larger batches cost the database less
 	// per call. The three kinds together leave transactions a connection.
 	running := max(1, int(cfg.MaxConns)/4)
-	s.finds = &batcher[loginKey, string]{run: s.findLogins, bound: s.bound, maxRunning: running, maxBatch: maxBatch}
+	s.finds = &batcher[readcache.LoginKey, string]{run: s.findLogins, bound: s.bound, maxRunning: running, maxBatch: maxBatch}
 	s.gets = &batcher[string, *store.Identity]{run: s.getIdentities, bound: s.bound, maxRunning: running, maxBatch: maxBatch}
 	s.guests = &batcher[*store.Identity, struct{}]{run: s.insertGuests, bound: s.bound, maxRunning: running, maxBatch: maxBatch}
 	return s, nil
@@ -231,6 +247,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 			for _, f := range t.committed {
 				f()
 			}
+			s.settle(t)
 			return nil
 		}
 		if !retryable(err) {
@@ -272,12 +289,30 @@ type querier interface {
 // reader implements store.Reader on any querier.
 type reader struct{ q querier }
 
+// settle runs after a transaction committed and before it is
+// acknowledged. If it may have changed identities or login links, it waits
+// out the cache's time to live, by which time every replica's entry read
+// before the commit has expired (readcache explains why that keeps every
+// cache exact).
+func (s *Store) settle(t *tx) {
+	if !t.changesIdentities || s.cache == nil {
+		return
+	}
+	// Entries this replica read before the commit expire by then too.
+	time.Sleep(s.cache.TTL())
+}
+
 // tx is a transaction of Update. Its reads lock (the package comment says
 // why); committed are the changes to the caller's records that take effect
 // once it commits.
 type tx struct {
 	q         querier
 	committed []func()
+	// changesIdentities says the transaction changed an identity or login
+	// link that a reader may have cached: anything but inserting new
+	// identities with their logins.
+	changesIdentities bool
+	inserted          map[string]bool // identities this transaction inserted
 }
 
 func (t *tx) reader() reader { return reader{t.q} }

@@ -79,11 +79,11 @@ func TestReadCacheIsExact(t *testing.T) {
 		t.Fatalf("a caller changed the cached identity: %+v", got)
 	}
 
-	gen := s.cache.gen.Load()
+	gen := s.cache.Generation()
 	if err := s.CreateIdentity(ctx, &store.Identity{ID: "us-east-1:00000000-0000-4000-8000-00000000000c", PoolID: pool.ID, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if s.cache.gen.Load() != gen {
+	if s.cache.Generation() != gen {
 		t.Error("a guest insert emptied the cache")
 	}
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/store/readcache"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -35,7 +36,7 @@ type Store struct {
 	r     *sql.DB       // a pool of read-only connections (WAL lets them run beside the writer)
 	ws    *stmtCache    // statements prepared on wc
 	rq    cachedQuerier // reads outside a transaction, on r
-	cache *readCache
+	cache *readcache.Cache
 
 	writes  chan *write
 	stop    chan struct{}
@@ -145,7 +146,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{w: w, dbFile: dbFile, wc: wc, r: r, ws: newStmtCache(wc), rq: cachedQuerier{newStmtCache(r), r}, cache: newReadCache(),
+	s := &Store{w: w, dbFile: dbFile, wc: wc, r: r, ws: newStmtCache(wc), rq: cachedQuerier{newStmtCache(r), r}, cache: readcache.New(0, nil),
 		writes: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{}),
 		ck: ck, ckWake: make(chan struct{}, 1), ckStopped: make(chan struct{})}
 	go s.writer()
@@ -422,7 +423,7 @@ func (s *Store) commit(batch []*write) {
 	}()
 	t := &tx{q: q}
 	applied := 0
-	// Anything but a guest insert may change what readCache holds.
+	// Anything but a guest insert may change what the read cache holds.
 	changes := false
 	var guests []*write
 	for _, w := range batch {
@@ -474,7 +475,7 @@ func (s *Store) commit(batch []*write) {
 	_, err := q.ExecContext(ctx, "COMMIT")
 	if changes {
 		// Even when COMMIT reports an error: what it did is not known.
-		s.cache.invalidate()
+		s.cache.Invalidate()
 	}
 	if err != nil {
 		s.failAll(batch, fmt.Errorf("sqlite: commit: %w", err))
