@@ -39,8 +39,8 @@ const (
 )
 
 // Status is the HTTP status the live service sends with the code: 400 for
-// every client error (even where the model declares 403/404/409/429, see
-// protocol.md §4.2) and 500 for the one server fault.
+// every client error (even where the model declares 403/404/409/429: the
+// service answers them all with 400) and 500 for the one server fault.
 func (c Code) Status() int {
 	if c == InternalError {
 		return http.StatusInternalServerError

@@ -105,7 +105,7 @@ type Strict struct {
 	Now    func() time.Time
 }
 
-// AWS's texts for authentication failures (protocol.md §6).
+// AWS's texts for authentication failures (docs/strict-mode.md).
 const (
 	msgUnrecognized = "The security token included in the request is invalid."
 	msgExpiredToken = "The security token included in the request is expired"

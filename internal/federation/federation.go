@@ -67,7 +67,7 @@ type Verifier interface {
 	Verify(ctx context.Context, pool *store.Pool, provider, token string) (*Login, error)
 }
 
-// AWS's refusal texts (behaviour.md §11).
+// AWS's refusal texts (docs/behaviour.md §11).
 const (
 	msgUnsupported  = "Token is not from a supported provider of this identity pool."
 	msgNotOIDC      = "Invalid login token. Not a valid OpenId Connect identity token."

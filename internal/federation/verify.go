@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -79,6 +80,7 @@ type Strict struct {
 	providers map[string]ProviderConfig
 	now       func() time.Time
 	client    *http.Client
+	log       *slog.Logger
 
 	mu       sync.Mutex
 	keySets  map[string]oidc.KeySet // by Logins key
@@ -94,7 +96,17 @@ func NewStrict(providers map[string]ProviderConfig, clock func() time.Time, clie
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return &Strict{providers: providers, now: clock, client: client, keySets: map[string]oidc.KeySet{}, verified: map[string]*oidc.IDTokenVerifier{}}
+	return &Strict{providers: providers, now: clock, client: client, log: slog.New(slog.DiscardHandler),
+		keySets: map[string]oidc.KeySet{}, verified: map[string]*oidc.IDTokenVerifier{}}
+}
+
+// WithLogger sets where the causes of provider failures are logged (they
+// are not sent to callers); by default nowhere.
+func (s *Strict) WithLogger(l *slog.Logger) *Strict {
+	if l != nil {
+		s.log = l
+	}
+	return s
 }
 
 // Texts of verify-mode refusals. Choice: AWS's texts for a bad signature
@@ -151,13 +163,13 @@ func (s *Strict) Verify(ctx context.Context, pool *store.Pool, key, token string
 	}
 	v, err := s.verifier(ctx, key, issuer, cfg)
 	if err != nil {
-		return nil, externalService(key, err)
+		return nil, s.externalService(ctx, key, err)
 	}
 	fetch := &fetchFailure{}
 	idt, err := v.Verify(context.WithValue(ctx, fetchKey{}, fetch), token)
 	if err != nil {
 		if fetch.err != nil {
-			return nil, externalService(key, fetch.err)
+			return nil, s.externalService(ctx, key, fetch.err)
 		}
 		return nil, notAuthorized(msgBadSignature)
 	}
@@ -263,8 +275,12 @@ func checkTimes(claims map[string]any, now time.Time) error {
 	return nil
 }
 
-func externalService(key string, err error) error {
-	return apierr.Errorf(apierr.ExternalService, "The keys of identity provider %s could not be retrieved: %v", key, err)
+// externalService is the refusal of a login whose provider's keys could
+// not be fetched. The cause (a resolver's or a proxy's address, say) is
+// logged, not sent: a caller learns nothing of the server's network.
+func (s *Strict) externalService(ctx context.Context, key string, err error) error {
+	s.log.WarnContext(ctx, "the keys of a login provider could not be retrieved", "provider", key, "err", err)
+	return apierr.Errorf(apierr.ExternalService, "The keys of identity provider %s could not be retrieved.", key)
 }
 
 // fetchFailure records, through the context of one verification, that the

@@ -76,7 +76,7 @@ func parse(body []byte, shape *Shape) (*node, *apierr.Error) {
 	p.skipSpace()
 	if p.i == len(p.b) {
 		// SDKs always send at least {}; AWS's JSON framework refuses an
-		// empty body (protocol.md §2.3, uncertain there; chosen here).
+		// empty body (what AWS answers is not known; chosen here, docs/decisions.md).
 		return nil, serialization("Request body is empty; expected a JSON object")
 	}
 	root, err := p.value(shape, 0)

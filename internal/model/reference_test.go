@@ -1,7 +1,7 @@
 package model
 
 // This file holds a second, deliberately separate reading of the model and
-// of AWS's validation grammar (api.md §1.3), used as an oracle by the tests:
+// of AWS's validation grammar (the constraint messages of AWS's ValidationException), used as an oracle by the tests:
 // the model-facts.json is decoded here with its own types (not through
 // Load), patterns are matched with hand-translated regular expressions (not
 // through compileJavaPattern), and request bodies are decoded with their own
@@ -391,7 +391,7 @@ func scalarTypeError(s fShape, v *jv) string {
 	return from + " can not be converted to " + to
 }
 
-// Rule texts of api.md §1.3.
+// Rule texts of AWS's ValidationException messages.
 func ruleMax(n int64) string {
 	return "Member must have length less than or equal to " + strconv.FormatInt(n, 10)
 }

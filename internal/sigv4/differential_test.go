@@ -889,7 +889,7 @@ func TestHeaderWhitespaceIsCollapsedLikeBotocore(t *testing.T) {
 }
 
 // TestSignatureCaseIsSignificant: a signature is 64 lower-case hex digits
-// (protocol.md §7.2); upper-casing one digit is a one-byte change of the
+// (SigV4 canonicalization); upper-casing one digit is a one-byte change of the
 // signature and must be refused like any other.
 func TestSignatureCaseIsSignificant(t *testing.T) {
 	r := signed(t, nil, emptySHA256, testCreds, now, nil)
@@ -922,7 +922,7 @@ func TestHeaderFormSignsEveryQueryParameter(t *testing.T) {
 	}
 }
 
-// TestXAmzDateMustBeSigned: protocol.md §7.2 step 1, x-amz-date must be
+// TestXAmzDateMustBeSigned: as AWS requires, x-amz-date must be
 // among the signed headers when that header carries the request time.
 func TestXAmzDateMustBeSigned(t *testing.T) {
 	r := signed(t, nil, emptySHA256, testCreds, now, nil)

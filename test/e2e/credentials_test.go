@@ -318,7 +318,7 @@ func mustJSON(t testing.TB, v any) []byte {
 }
 
 // TestGetCredentialsRoleMappings resolves roles through Token and Rules
-// mappings (behaviour.md §7).
+// mappings (docs/behaviour.md §7).
 func TestGetCredentialsRoleMappings(t *testing.T) {
 	env := Start(t, Options{})
 	w := worldIn(t, env, loginPoolInput("mappings"))

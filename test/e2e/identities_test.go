@@ -28,7 +28,7 @@ const (
 	amazon       = "www.amazon.com"
 )
 
-// AWS's refusal texts (behaviour.md §11).
+// AWS's refusal texts (docs/behaviour.md §11).
 const (
 	msgUnauthenticated = "Unauthenticated access is not supported for this identity pool."
 	msgLoginsMismatch  = "Logins don't match. Please include at least one valid login for this identity or identity pool."
@@ -48,7 +48,7 @@ func forbidden(id string) string        { return "Access to Identity '" + id + "
 func identityNotFound(id string) string { return "Identity '" + id + "' not found." }
 
 // expired is the text of a refused expired login token (the wording after
-// "Token expired" is idpool's: AWS's is not known, behaviour.md §3.2).
+// "Token expired" is idpool's: AWS's is not known, docs/behaviour.md §3.2).
 func expired(exp, now time.Time) string {
 	return fmt.Sprintf("Invalid login token. Token expired: %s >= %s", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 }
@@ -335,7 +335,7 @@ func TestGetIdRefusals(t *testing.T) {
 // TestGetIdOpaqueIDToken sends an opaque string where Google and Apple
 // send ID tokens. Only Facebook, Amazon and Twitter use opaque access
 // tokens; Google and Apple logins are JWTs and go through the JWT checks
-// (behaviour.md §3.1, §3.2), so a string that is not one is refused.
+// (docs/behaviour.md §3.1, §3.2), so a string that is not one is refused.
 func TestGetIdOpaqueIDToken(t *testing.T) {
 	in := loginPoolInput("opaque")
 	in.SupportedLoginProviders["appleid.apple.com"] = "com.example.app"
@@ -460,7 +460,7 @@ func TestGetIdLoginLimit(t *testing.T) {
 	// GetOpenIdToken and GetCredentialsForIdentity link too, but their
 	// models have no LimitExceededException: the refusal must be one of
 	// their modeled errors, ResourceConflictException (as for
-	// MergeDeveloperIdentities, api.md §3.16).
+	// MergeDeveloperIdentities, its model's documentation).
 	t.Run("GetOpenIdToken", func(t *testing.T) {
 		APIError(t, w.openIDErr(t, id, logins(19, 21)), "ResourceConflictException", msgLoginLimit)
 	})

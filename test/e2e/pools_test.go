@@ -301,7 +301,7 @@ func TestDeleteIdentityPool(t *testing.T) {
 	}
 }
 
-// TestDuplicateNames: pool names need not be unique (api.md §3.1).
+// TestDuplicateNames: pool names need not be unique.
 func TestDuplicateNames(t *testing.T) {
 	env := Start(t, Options{})
 	c := env.Client(AccountA, USEast1)
@@ -317,7 +317,7 @@ func TestDuplicateNames(t *testing.T) {
 }
 
 // TestUnknownAndNullMembers: members the model does not know are ignored and
-// null members count as absent (api.md §1.3).
+// null members count as absent.
 func TestUnknownAndNullMembers(t *testing.T) {
 	env := Start(t, Options{})
 	c := env.Client(AccountA, USEast1)

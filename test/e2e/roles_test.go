@@ -144,7 +144,7 @@ func TestIdentityPoolRolesErrors(t *testing.T) {
 			code:     "InvalidParameterException", message: "RulesConfiguration is required for the role mapping of graph.facebook.com, whose Type is Rules.",
 		},
 		{
-			// api.md §3.17: more than 25 rules is InvalidParameterException.
+			// More than 25 rules is InvalidParameterException (docs/behaviour.md §10).
 			// SetIdentityPoolRoles does not model LimitExceededException,
 			// so an SDK could not even decode that as a typed error.
 			name: "26 rules", pool: id,

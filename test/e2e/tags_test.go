@@ -81,7 +81,7 @@ func TestTagLimit(t *testing.T) {
 	wantEqual(t, "tags at the limit", listTags(t, c, *arn), want)
 
 	t.Run("TagResource over 50", func(t *testing.T) {
-		// api.md §3.19: tag violations are InvalidParameterException;
+		// Tag violations are InvalidParameterException (TagResource models no LimitExceededException);
 		// TagResource does not model LimitExceededException, so SDKs
 		// could not decode that as a typed error.
 		_, err := c.TagResource(ctx, &cognitoidentity.TagResourceInput{ResourceArn: arn, Tags: map[string]string{"new1": "z", "one-too-many": "x"}})
