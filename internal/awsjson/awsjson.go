@@ -183,7 +183,7 @@ func (h *Handler) dispatch(r *http.Request) (string, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && ct != ContentType {
 		mt, _, err := mime.ParseMediaType(ct)
 		// application/x-amz-json-1.1 is what SDKs send; 1.0 and plain JSON
-		// are accepted as aliases (protocol.md §5.3). Any other type is not
+		// are accepted as aliases, as AWS accepts them. Any other type is not
 		// a request this protocol can route.
 		if err != nil || (mt != ContentType && mt != "application/x-amz-json-1.0" && mt != "application/json") {
 			return name, apierr.Errorf(apierr.UnknownOperation, "Content-Type %q is not supported; use %s.", ct, ContentType)
@@ -237,7 +237,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, op string, err er
 	status := ae.Code.Status()
 	if r.Method != http.MethodPost {
 		// Only POST reaches an operation. Which status AWS sends for other
-		// methods is unknown (protocol.md §5.3); 405 says what is wrong.
+		// methods is unknown; 405 says what is wrong.
 		w.Header().Set("Allow", "POST, OPTIONS")
 		status = http.StatusMethodNotAllowed
 	}

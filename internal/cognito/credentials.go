@@ -119,6 +119,7 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 	if err != nil {
 		return nil, err
 	}
+	s.credentialsIssued(ctx, sts.FlowEnhanced)
 	exp := Timestamp(creds.Expiration)
 	return &GetCredentialsForIdentityResponse{
 		IdentityId: identityID,

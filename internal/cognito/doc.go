@@ -1,5 +1,5 @@
 // Package cognito implements the 23 operations of Amazon Cognito Identity
-// and their rules, as ../shared/spec describes them.
+// and their rules, as docs/behaviour.md describes them.
 //
 // An operation is a method func(ctx, *In) (*Out, error) on Service. It knows
 // nothing of HTTP: the wire layer (package awsjson) has already
@@ -8,6 +8,6 @@
 // the store and returns either its output or an *apierr.Error. Store
 // sentinel errors are mapped here, never in the store.
 //
-// Where the spec marks a behaviour uncertain, the choice made is written
+// Where AWS's behaviour is not known, the choice made is written
 // next to the code as a comment starting with "Choice:".
 package cognito

@@ -14,7 +14,7 @@ import (
 	"github.com/idpool/idpool/internal/tokens"
 )
 
-// Token lifetimes (api.md §3.9, §3.10).
+// Token lifetimes (docs/behaviour.md §5).
 const (
 	openIDTokenLifetime       = 10 * time.Minute
 	defaultDeveloperTokenSecs = 900
@@ -27,7 +27,11 @@ func (s *Service) publicPool(ctx context.Context, id string) (*store.Pool, error
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, poolNotFound(id)
 	}
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	s.actsFor(ctx, p.Account)
+	return p, nil
 }
 
 // publicIdentity returns an identity named by a public request and its
@@ -47,6 +51,7 @@ func (s *Service) publicIdentity(ctx context.Context, id string) (*store.Identit
 	if err != nil {
 		return nil, nil, err
 	}
+	s.actsFor(ctx, p.Account)
 	if ident.Disabled {
 		return nil, nil, forbidden(id)
 	}
@@ -169,7 +174,11 @@ func (s *Service) newGuest(ctx context.Context, p *store.Pool) (string, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return "", poolNotFound(p.ID)
 	}
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	s.audit(ctx, event{action: auditIdentityCreate, account: p.Account, pool: p.ID, identity: id, guest: true})
+	return id, nil
 }
 
 // linkedToOne is the read-only fast path of the common case: every login is
@@ -206,6 +215,7 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 		if err != nil {
 			return nil, err
 		}
+		s.tokenIssued(ctx, TokenOpenID)
 		return &GetOpenIdTokenResponse{IdentityId: ident.ID, Token: tok}, nil
 	}
 	if err := refuseSAML(p, in.Logins); err != nil {
@@ -223,6 +233,7 @@ func (s *Service) GetOpenIdToken(ctx context.Context, in *GetOpenIdTokenInput) (
 	if err != nil {
 		return nil, err
 	}
+	s.tokenIssued(ctx, TokenOpenID)
 	return &GetOpenIdTokenResponse{IdentityId: survivor.ID, Token: tok}, nil
 }
 
@@ -240,7 +251,7 @@ func refuseSAML(p *store.Pool, logins map[string]string) error {
 
 // tagsOfLogins are the principal tags a token for these logins carries:
 // those of the first login (in provider order) whose provider has an
-// attributes-for-access-control setting (behaviour.md §9).
+// attributes-for-access-control setting (docs/behaviour.md §9).
 func tagsOfLogins(p *store.Pool, logins []*federation.Login) map[string]string {
 	for _, l := range logins {
 		if _, ok := p.PrincipalTags[l.Provider]; ok {
@@ -260,7 +271,7 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, in *Ge
 	devName := p.DeveloperProviderName
 	user, ok := in.Logins[devName]
 	if devName == "" || !ok {
-		// Choice: the spec leaves the type open; NotAuthorizedException.
+		// Choice: AWS's error type is not known; NotAuthorizedException.
 		return nil, apierr.New(apierr.NotAuthorized, msgDeveloperName)
 	}
 	others := make(map[string]string, len(in.Logins)-1)
@@ -298,6 +309,7 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, in *Ge
 	if err != nil {
 		return nil, err
 	}
+	s.tokenIssued(ctx, TokenDeveloper)
 	return &GetOpenIdTokenForDeveloperIdentityResponse{IdentityId: identityID, Token: tok}, nil
 }
 
@@ -367,6 +379,7 @@ func (s *Service) DeleteIdentities(ctx context.Context, in *DeleteIdentitiesInpu
 			continue
 		}
 		seen[id] = true
+		var poolID string
 		err := s.store.Update(ctx, func(tx store.Tx) error {
 			ident, err := tx.GetIdentity(ctx, id)
 			if err != nil {
@@ -379,10 +392,13 @@ func (s *Service) DeleteIdentities(ctx context.Context, in *DeleteIdentitiesInpu
 			if p.Account != c.Account {
 				return errAccessDenied
 			}
+			poolID = p.ID
 			return tx.DeleteIdentity(ctx, id)
 		})
 		switch {
-		case err == nil, errors.Is(err, store.ErrNotFound):
+		case err == nil:
+			s.audit(ctx, event{action: auditIdentityDelete, account: c.Account, pool: poolID, identity: id})
+		case errors.Is(err, store.ErrNotFound):
 		case errors.Is(err, errAccessDenied):
 			out.UnprocessedIdentityIds = append(out.UnprocessedIdentityIds, UnprocessedIdentityId{IdentityId: id, ErrorCode: "AccessDenied"})
 		default:
@@ -412,7 +428,13 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 	if err != nil {
 		return nil, err
 	}
+	var (
+		removed  []string // providers unlinked
+		disabled bool
+	)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		// The function may run more than once: start over each time.
+		removed, disabled = nil, false
 		cur, err := tx.GetIdentity(ctx, ident.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return identityNotFound(ident.ID)
@@ -440,6 +462,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 				if err := tx.UnlinkLogin(ctx, p.ID, l.Provider, l.Subject); err != nil {
 					return err
 				}
+				removed = append(removed, l.Provider)
 				remaining--
 			}
 		}
@@ -448,10 +471,14 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 		}
 		cur.UpdatedAt = s.now()
 		cur.Disabled = remaining == 0
+		disabled = cur.Disabled
 		return tx.UpdateIdentity(ctx, cur)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(removed) > 0 {
+		s.audit(ctx, event{action: auditIdentityUnlink, account: p.Account, pool: p.ID, identity: ident.ID, providers: removed, disabled: disabled})
 	}
 	return &Empty{}, nil
 }
@@ -544,8 +571,9 @@ func (s *Service) MergeDeveloperIdentities(ctx context.Context, in *MergeDevelop
 	if err != nil {
 		return nil, err
 	}
-	var destID string
+	var destID, mergedID string
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		mergedID = "" // the function may run more than once
 		find := func(user string) (*store.Identity, error) {
 			id, err := tx.FindLogin(ctx, p.ID, p.DeveloperProviderName, user)
 			if errors.Is(err, store.ErrNotFound) {
@@ -569,7 +597,7 @@ func (s *Service) MergeDeveloperIdentities(ctx context.Context, in *MergeDevelop
 			return nil
 		}
 		combined := append(slices.Clone(dst.Logins), src.Logins...)
-		// Choice: the spec recommends ResourceConflictException for both
+		// Choice: ResourceConflictException for both
 		// refusals of a developer merge.
 		if len(combined) > maxLoginsPerIdentity {
 			return apierr.Errorf(apierr.ResourceConflict, "The merged identity would have more than %d linked logins.", maxLoginsPerIdentity)
@@ -589,10 +617,15 @@ func (s *Service) MergeDeveloperIdentities(ctx context.Context, in *MergeDevelop
 			return err
 		}
 		dst.UpdatedAt = now
+		mergedID = src.ID
 		return tx.UpdateIdentity(ctx, dst)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if mergedID != "" {
+		s.audit(ctx, event{action: auditDeveloperMerge, account: p.Account, pool: p.ID, identity: destID,
+			merged: []string{mergedID}, provider: p.DeveloperProviderName})
 	}
 	return &MergeDeveloperIdentitiesResponse{IdentityId: destID}, nil
 }
@@ -605,6 +638,7 @@ func (s *Service) UnlinkDeveloperIdentity(ctx context.Context, in *UnlinkDevelop
 	if err != nil {
 		return nil, err
 	}
+	var disabled bool
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		ident, err := tx.GetIdentity(ctx, in.IdentityId)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && ident.PoolID != p.ID) {
@@ -615,7 +649,7 @@ func (s *Service) UnlinkDeveloperIdentity(ctx context.Context, in *UnlinkDevelop
 		}
 		owner, err := tx.FindLogin(ctx, p.ID, p.DeveloperProviderName, in.DeveloperUserIdentifier)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && owner != ident.ID) {
-			// Choice: the spec suggests ResourceConflictException.
+			// Choice: ResourceConflictException.
 			return apierr.Errorf(apierr.ResourceConflict, "Developer user identifier '%s' is not linked to identity '%s'.", in.DeveloperUserIdentifier, in.IdentityId)
 		}
 		if err != nil {
@@ -626,10 +660,13 @@ func (s *Service) UnlinkDeveloperIdentity(ctx context.Context, in *UnlinkDevelop
 		}
 		ident.UpdatedAt = s.now()
 		ident.Disabled = len(ident.Logins) == 1
+		disabled = ident.Disabled
 		return tx.UpdateIdentity(ctx, ident)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditDeveloperUnlink, account: p.Account, pool: p.ID, identity: in.IdentityId,
+		provider: p.DeveloperProviderName, disabled: disabled})
 	return &Empty{}, nil
 }

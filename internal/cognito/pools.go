@@ -16,7 +16,7 @@ import (
 	"github.com/idpool/idpool/internal/store"
 )
 
-// Limits of the pool configuration (behaviour.md §10).
+// Limits of the pool configuration (docs/behaviour.md §10).
 const (
 	maxTags              = 50
 	maxUserPoolProviders = 50
@@ -106,7 +106,7 @@ func (c *poolConfig) check() error {
 // checkTags checks tags to be added to a pool that already has existing.
 // Too many tags is tooMany: LimitExceededException where the operation
 // models it (Create/UpdateIdentityPool), InvalidParameterException for
-// TagResource, whose model does not (api.md §3.19).
+// TagResource, whose model does not.
 func checkTags(add, existing map[string]string, tooMany apierr.Code) error {
 	for k, v := range add {
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
@@ -222,6 +222,7 @@ func (s *Service) CreateIdentityPool(ctx context.Context, in *CreateIdentityPool
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditPoolCreate, account: p.Account, pool: p.ID})
 	return poolOutput(p), nil
 }
 
@@ -325,15 +326,17 @@ func (s *Service) UpdateIdentityPool(ctx context.Context, in *IdentityPool) (*Id
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditPoolUpdate, account: p.Account, pool: p.ID})
 	return poolOutput(p), nil
 }
 
 // DeleteIdentityPool removes a pool and everything under it.
 func (s *Service) DeleteIdentityPool(ctx context.Context, in *DeleteIdentityPoolInput) (*Empty, error) {
-	if _, err := s.ownedPool(ctx, s.store, in.IdentityPoolId); err != nil {
+	p, err := s.ownedPool(ctx, s.store, in.IdentityPoolId)
+	if err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error { return tx.DeletePool(ctx, in.IdentityPoolId) })
+	err = s.store.Update(ctx, func(tx store.Tx) error { return tx.DeletePool(ctx, in.IdentityPoolId) })
 	s.pools.forget(in.IdentityPoolId)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, poolNotFound(in.IdentityPoolId)
@@ -341,6 +344,7 @@ func (s *Service) DeleteIdentityPool(ctx context.Context, in *DeleteIdentityPool
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditPoolDelete, account: p.Account, pool: p.ID})
 	return &Empty{}, nil
 }
 
@@ -455,12 +459,12 @@ func (s *Service) SetIdentityPoolRoles(ctx context.Context, in *SetIdentityPoolR
 		}
 		if m.RulesConfiguration != nil && len(m.RulesConfiguration.Rules) > maxRulesPerProvider {
 			// SetIdentityPoolRoles does not model LimitExceededException, so
-			// SDKs could not type it; the spec gives InvalidParameterException.
+			// SDKs could not type it; InvalidParameterException instead.
 			return nil, apierr.Errorf(apierr.InvalidParameter, "The role mapping of %s has %d rules; at most %d rules are allowed per identity provider.",
 				key, len(m.RulesConfiguration.Rules), maxRulesPerProvider)
 		}
 	}
-	_, err := s.casPool(ctx, in.IdentityPoolId, func(p *store.Pool) error {
+	p, err := s.casPool(ctx, in.IdentityPoolId, func(p *store.Pool) error {
 		keys := mappingKeys(p)
 		for _, key := range slices.Sorted(maps.Keys(in.RoleMappings)) {
 			if !keys[key] {
@@ -487,6 +491,7 @@ func (s *Service) SetIdentityPoolRoles(ctx context.Context, in *SetIdentityPoolR
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditPoolSetRoles, account: p.Account, pool: p.ID})
 	return &Empty{}, nil
 }
 
@@ -529,7 +534,7 @@ func (s *Service) SetPrincipalTagAttributeMap(ctx context.Context, in *SetPrinci
 	find := func(r store.Reader) (*store.Pool, error) { return s.ownedPool(ctx, r, in.IdentityPoolId) }
 	p, err := s.editPool(ctx, find, func(p *store.Pool) error {
 		if !providerNames(p)[in.IdentityProviderName] {
-			// Choice: the spec leaves the refusal's text open.
+			// Choice: AWS's text for this refusal is not known.
 			return apierr.Errorf(apierr.InvalidParameter, "%s is not a configured provider of this identity pool.", in.IdentityProviderName)
 		}
 		if p.PrincipalTags == nil {
@@ -541,6 +546,7 @@ func (s *Service) SetPrincipalTagAttributeMap(ctx context.Context, in *SetPrinci
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditPoolSetTagMap, account: p.Account, pool: p.ID, provider: in.IdentityProviderName})
 	return principalTagOutput(p, in.IdentityProviderName), nil
 }
 
@@ -606,7 +612,7 @@ func (s *Service) taggedPool(ctx context.Context, r store.Reader, arn string) (*
 // TagResource adds or overwrites tags of a pool.
 func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty, error) {
 	find := func(r store.Reader) (*store.Pool, error) { return s.taggedPool(ctx, r, in.ResourceArn) }
-	_, err := s.editPool(ctx, find, func(p *store.Pool) error {
+	p, err := s.editPool(ctx, find, func(p *store.Pool) error {
 		if err := checkTags(in.Tags, p.Tags, apierr.InvalidParameter); err != nil {
 			return err
 		}
@@ -619,13 +625,14 @@ func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditPoolTag, account: p.Account, pool: p.ID})
 	return &Empty{}, nil
 }
 
 // UntagResource removes tags from a pool; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*Empty, error) {
 	find := func(r store.Reader) (*store.Pool, error) { return s.taggedPool(ctx, r, in.ResourceArn) }
-	_, err := s.editPool(ctx, find, func(p *store.Pool) error {
+	p, err := s.editPool(ctx, find, func(p *store.Pool) error {
 		for _, k := range in.TagKeys {
 			delete(p.Tags, k)
 		}
@@ -635,6 +642,7 @@ func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*E
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, event{action: auditPoolUntag, account: p.Account, pool: p.ID})
 	return &Empty{}, nil
 }
 

@@ -11,14 +11,14 @@ import (
 	"github.com/idpool/idpool/internal/store"
 )
 
-// Limits of logins (behaviour.md §8).
+// Limits of logins (docs/behaviour.md §8).
 const (
 	maxLoginsPerIdentity = 20
 	// cognitoProvider is the Logins key of idpool's own tokens.
 	cognitoProvider = "cognito-identity.amazonaws.com"
 )
 
-// AWS's refusal texts (behaviour.md §11).
+// AWS's refusal texts (docs/behaviour.md §11).
 const (
 	msgUnauthenticated = "Unauthenticated access is not supported for this identity pool."
 	msgLoginsMismatch  = "Logins don't match. Please include at least one valid login for this identity or identity pool."
@@ -38,7 +38,7 @@ func loginsMismatch() error { return apierr.New(apierr.NotAuthorized, msgLoginsM
 
 // verifyLogins checks every Logins entry of a public-provider request and
 // returns the logins sorted by provider. Any invalid entry fails the whole
-// request (behaviour.md §3.2). idpool's own tokens and the developer
+// request (docs/behaviour.md §3.2). idpool's own tokens and the developer
 // provider cannot be used here: only the developer's backend asserts
 // developer users, through GetOpenIdTokenForDeveloperIdentity.
 func (s *Service) verifyLogins(ctx context.Context, p *store.Pool, logins map[string]string) ([]*federation.Login, error) {
@@ -98,13 +98,20 @@ type resolution struct {
 // Two requests that race to link the same new login cannot both succeed
 // (the store's login key is unique); the loser sees ErrExists and runs the
 // resolution again, now finding the login linked.
+//
+// What the committed transaction changed is audited once it returns.
 func (s *Service) resolve(ctx context.Context, r resolution) (*store.Identity, error) {
-	var out *store.Identity
-	var err error
+	var (
+		out    *store.Identity
+		err    error
+		events []event
+	)
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.store.Update(ctx, func(tx store.Tx) error {
+			// The function may run more than once: start over each time.
+			events = events[:0]
 			var err error
-			out, err = s.resolveTx(ctx, tx, r)
+			out, err = s.resolveTx(ctx, tx, r, &events)
 			return err
 		})
 		if !errors.Is(err, store.ErrExists) {
@@ -114,14 +121,31 @@ func (s *Service) resolve(ctx context.Context, r resolution) (*store.Identity, e
 	if errors.Is(err, store.ErrExists) {
 		return nil, apierr.New(apierr.ConcurrentModification, "The identity was modified by another request at the same time. Retry the request.")
 	}
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	s.auditAll(ctx, events)
+	return out, nil
+}
+
+// loginProviders are the providers of logins, in order, each once.
+func loginProviders(ls []store.Login) []string {
+	var out []string
+	for _, l := range ls {
+		if !slices.Contains(out, l.Provider) {
+			out = append(out, l.Provider)
+		}
+	}
+	return out
 }
 
 type loginRef struct{ provider, subject string }
 
 func refOf(l store.Login) loginRef { return loginRef{l.Provider, l.Subject} }
 
-func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution) (*store.Identity, error) {
+// resolveTx is resolve's transaction; it adds to events the changes it
+// makes.
+func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution, events *[]event) (*store.Identity, error) {
 	now := s.now()
 	involved := map[string]*store.Identity{}
 	var named *store.Identity
@@ -190,6 +214,8 @@ func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution) (*st
 			return nil, err
 		}
 		sortLogins(ident.Logins)
+		*events = append(*events, event{action: auditIdentityCreate, account: r.pool.Account, pool: r.pool.ID, identity: ident.ID,
+			providers: loginProviders(ident.Logins)})
 		return ident, nil
 	}
 
@@ -242,6 +268,18 @@ func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution) (*st
 	if err := tx.UpdateIdentity(ctx, survivor); err != nil {
 		return nil, err
 	}
+	if len(losers) > 0 {
+		merged := make([]string, len(losers))
+		for i, id := range losers {
+			merged[i] = id.ID
+		}
+		*events = append(*events, event{action: auditIdentityMerge, account: r.pool.Account, pool: r.pool.ID, identity: survivor.ID,
+			merged: merged, providers: loginProviders(moved)})
+	}
+	if len(fresh) > 0 {
+		*events = append(*events, event{action: auditIdentityLink, account: r.pool.Account, pool: r.pool.ID, identity: survivor.ID,
+			providers: loginProviders(fresh)})
+	}
 	survivor.Logins = combined
 	sortLogins(survivor.Logins)
 	return survivor, nil
@@ -268,7 +306,7 @@ func (s *Service) proven(named *store.Identity, r resolution, owner map[loginRef
 }
 
 // pickSurvivor chooses which of several identities a merge keeps.
-// Choice (the spec leaves it open): an identity that already has logins
+// Choice (AWS does not document it): an identity that already has logins
 // wins over a guest (a guest signing in with a known login joins the
 // existing identity, as the SDKs' "identity changed" flow expects), then
 // the oldest, then the smallest id.

@@ -39,7 +39,7 @@ func mappingKey(l *federation.Login) string {
 }
 
 // chooseRole resolves the role of an authenticated request
-// (behaviour.md §7). logins are the request's verified logins, sorted by
+// (docs/behaviour.md §7). logins are the request's verified logins, sorted by
 // provider. Choice (order of several mapped providers is undocumented):
 // the first login, in provider order, whose provider has a role mapping
 // decides; without any mapping, a SAML login's role attribute, else the
@@ -140,7 +140,7 @@ func rulesRole(m store.RoleMapping, l *federation.Login, customRoleARN string) (
 }
 
 // ruleMatches evaluates one rule against the claims. A NotEqual rule on an
-// absent claim is skipped, not matched. Choice (uncertain in the spec): an
+// absent claim is skipped, not matched. Choice (not documented by AWS): an
 // array claim, such as cognito:groups, matches when any element does (for
 // NotEqual: when no element equals the value).
 func ruleMatches(r store.MappingRule, claims map[string]any) bool {
@@ -212,7 +212,7 @@ func samlRoles(l *federation.Login) []string {
 
 // principalTags computes the session tags of a login from the pool's
 // attributes-for-access-control setting of its provider: the defaults
-// (username from sub, client from aud; behaviour.md §9, key names a
+// (username from sub, client from aud; docs/behaviour.md §9, key names a
 // choice), and/or the custom tag -> claim map.
 func principalTags(p *store.Pool, l *federation.Login) map[string]string {
 	if l == nil {

@@ -55,6 +55,9 @@ type Config struct {
 	// Service, and the developer operations' reads of a pool can be
 	// served from its cache too, which stays exact.
 	StoreIsPrivate bool
+	// Observer is told what requests did, for the access log and the
+	// metrics; nil observes nothing.
+	Observer Observer
 }
 
 // Service implements the Cognito Identity operations.
@@ -71,6 +74,7 @@ type Service struct {
 	pools         *poolCache
 	roles         *trust.Roles
 	strictTrust   bool
+	obs           Observer
 
 	credentialsLifetime time.Duration
 	privateStore        bool
@@ -93,6 +97,7 @@ func New(c Config) *Service {
 		minter:        c.Minter,
 		roles:         c.Roles,
 		strictTrust:   c.StrictTrust,
+		obs:           c.Observer,
 
 		credentialsLifetime: c.CredentialsLifetime,
 		privateStore:        c.StoreIsPrivate,

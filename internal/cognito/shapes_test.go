@@ -279,7 +279,7 @@ func TestEmptyOutputIsAnObject(t *testing.T) {
 }
 
 // TestTimestampIsANumber: timestamps are JSON numbers of epoch seconds
-// (protocol.md §3), integral when they can be, never strings.
+// (epoch seconds), integral when they can be, never strings.
 func TestTimestampIsANumber(t *testing.T) {
 	for _, tc := range []struct {
 		t    time.Time

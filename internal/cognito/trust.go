@@ -26,8 +26,8 @@ import (
 
 // Flows, as the log names them.
 const (
-	enhancedFlow = "enhanced"
-	basicFlow    = "basic"
+	enhancedFlow = sts.FlowEnhanced
+	basicFlow    = sts.FlowBasic
 )
 
 // mayAssume reports whether the holder of a token described by w may

@@ -21,7 +21,7 @@ import (
 )
 
 // AWSProfile holds AWS's published default rates, in requests per second
-// (behaviour.md §10). Operations AWS publishes no rate for are not limited.
+// (docs/behaviour.md §10). Operations AWS publishes no rate for are not limited.
 var AWSProfile = map[string]float64{
 	"GetId":                              25,
 	"GetOpenIdToken":                     200,

@@ -76,7 +76,7 @@ func TestAWSProfile(t *testing.T) {
 	want := map[string]float64{"GetId": 25, "GetOpenIdToken": 200, "GetCredentialsForIdentity": 200,
 		"GetOpenIdTokenForDeveloperIdentity": 200, "ListTagsForResource": 10, "TagResource": 5, "UntagResource": 5}
 	if !reflect.DeepEqual(ratelimit.AWSProfile, want) {
-		t.Errorf("AWSProfile = %v, want behaviour.md §10's %v", ratelimit.AWSProfile, want)
+		t.Errorf("AWSProfile = %v, want docs/behaviour.md §10's %v", ratelimit.AWSProfile, want)
 	}
 }
 

@@ -30,7 +30,7 @@ func mustCall(t *testing.T, h http.Handler, op, body string) (int, map[string]an
 }
 
 // TestKnownBugCaseFoldedMemberCrashesListIdentityPools: a member the model
-// does not know is ignored (protocol.md §2.3), so adding "maxResults" to a
+// does not know is ignored (as AWS ignores it), so adding "maxResults" to a
 // valid request must not change its answer. Today "maxResults":-1 or 0
 // reaches ListIdentityPools as MaxResults and slices out of range (panic,
 // 500); "maxResults":"x" fails json.Unmarshal after the checks (500).

@@ -10,19 +10,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/awsjson"
 	"github.com/idpool/idpool/internal/cognito"
 	"github.com/idpool/idpool/internal/federation"
+	"github.com/idpool/idpool/internal/metrics"
 	"github.com/idpool/idpool/internal/model"
 	"github.com/idpool/idpool/internal/ratelimit"
-	"github.com/idpool/idpool/internal/reqinfo"
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
@@ -68,6 +64,19 @@ type Options struct {
 	// Roles it does not list fall under the implicit policy in strict
 	// mode (Keys set) and are allowed, with a warning, in permissive mode.
 	Roles *trust.Roles
+	// MetricsOffAPI keeps GET /metrics off the API handler (Handler): set
+	// it when MetricsHandler is served on a separate address. The zero
+	// value serves the metrics on the API handler too, so that a server
+	// built without more ado (tests, harnesses) can be scraped.
+	MetricsOffAPI bool
+	// AccessLog logs one info line per request, every request (health
+	// checks, preflights and scrapes too): request id, method, path,
+	// client address, account, operation, status, error type and
+	// duration_ms. The zero value logs none: a server embedded in tests
+	// stays quiet, and the idpool command decides (--access-log). Panics
+	// and internal errors are logged either way; audit lines go to Logger
+	// at info level whatever AccessLog says.
+	AccessLog bool
 }
 
 // InsecureDevelopmentSecret is the server secret of a Server built without
@@ -81,14 +90,16 @@ const DefaultAccount = "000000000000"
 // Server is the idpool HTTP server: the Cognito Identity API and the
 // endpoints around it, behind shared middleware.
 type Server struct {
-	handler http.Handler
-	log     *slog.Logger
-	now     func() time.Time
-	date    dateHeader
-	rand    io.Reader
-	ring    *tokens.KeyRing
-	issuer  *tokens.Issuer
-	store   store.Store
+	handler   http.Handler
+	log       *slog.Logger
+	now       func() time.Time
+	date      dateHeader
+	rand      io.Reader
+	ring      *tokens.KeyRing
+	issuer    *tokens.Issuer
+	store     store.Store
+	metrics   *metrics.Metrics
+	accessLog bool
 }
 
 // New builds a Server from its options.
@@ -118,8 +129,23 @@ func New(o Options) (*Server, error) {
 		o.Logger.Warn("no server secret configured: using the public development secret; do not use this server for anything real")
 		o.Secrets = [][]byte{InsecureDevelopmentSecret}
 	}
+	m, err := model.Load()
+	if err != nil {
+		return nil, err
+	}
+	mtr := metrics.New(metrics.Options{
+		Operations:      append(m.OperationNames(), stsOperations...),
+		TokenKinds:      []string{cognito.TokenOpenID, cognito.TokenDeveloper},
+		CredentialFlows: []string{sts.FlowEnhanced, sts.FlowBasic},
+		Clock:           o.Clock,
+	})
+	if err := observeBackend(o.Store, mtr); err != nil {
+		return nil, err
+	}
+	// Everything below uses the store through the timing decorator.
+	st := mtr.Store(o.Store)
 	ring, err := tokens.NewKeyRing(tokens.KeyRingOptions{
-		Store: o.Store, Secrets: o.Secrets, Clock: o.Clock, Rand: o.Rand, KIDPrefix: o.DefaultRegion, Logger: o.Logger,
+		Store: st, Secrets: o.Secrets, Clock: o.Clock, Rand: o.Rand, KIDPrefix: o.DefaultRegion, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -127,34 +153,38 @@ func New(o Options) (*Server, error) {
 	if err := ring.Load(context.Background()); err != nil {
 		return nil, err
 	}
-	issuer := tokens.NewIssuer(o.IssuerURL, ring, o.Clock)
-	m, err := model.Load()
+	err = mtr.WatchSigningKey(func(now time.Time) (time.Time, bool) {
+		_, created, ok := ring.SigningKey(now)
+		return created, ok
+	})
 	if err != nil {
 		return nil, err
 	}
+	issuer := tokens.NewIssuer(o.IssuerURL, ring, o.Clock)
 	minter, err := sts.NewMinter(o.Secrets, o.Rand)
 	if err != nil {
 		return nil, err
 	}
-	var authenticator awsjson.Authenticator = auth.Permissive{DefaultAccount: o.DefaultAccount}
+	var authn awsjson.Authenticator = auth.Permissive{DefaultAccount: o.DefaultAccount}
 	var longTerm sts.LongTermKeys
 	if o.Keys != nil {
-		authenticator = auth.Strict{Keys: o.Keys, Minter: minter, Now: o.Clock}
+		authn = auth.Strict{Keys: o.Keys, Minter: minter, Now: o.Clock}
 		longTerm = o.Keys.Lookup
 	}
-	var limiter awsjson.Limiter
+	var limits awsjson.Limiter
 	if len(o.RateLimits) > 0 {
-		limiter = ratelimit.New(o.RateLimits)
+		limits = limiter{next: ratelimit.New(o.RateLimits), metrics: mtr}
 	}
 	api := awsjson.New(awsjson.Options{
 		Model:         m,
-		Authenticator: authenticator,
-		Limiter:       limiter,
+		Authenticator: authenticator{next: authn},
+		Limiter:       limits,
 		Logger:        o.Logger,
 		MaxBodyBytes:  o.MaxBodyBytes,
 	})
+	obs := observer{metrics: mtr}
 	svc := cognito.New(cognito.Config{
-		Store:         o.Store,
+		Store:         st,
 		Clock:         o.Clock,
 		Rand:          o.Rand,
 		DefaultRegion: o.DefaultRegion,
@@ -168,15 +198,19 @@ func New(o Options) (*Server, error) {
 		StoreIsPrivate:      o.StoreIsPrivate,
 		Roles:               o.Roles,
 		StrictTrust:         o.Keys != nil,
+		Observer:            obs,
 	})
 	register(api, svc)
 
-	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand, ring: ring, issuer: issuer, store: o.Store}
+	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand, ring: ring, issuer: issuer, store: st, metrics: mtr, accessLog: o.AccessLog}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	mux.HandleFunc("GET /ready", s.ready)
+	if !o.MetricsOffAPI {
+		mux.Handle("GET /metrics", mtr.Handler())
+	}
 	issuer.Mount(mux)
-	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm, Trust: svc})
+	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm, Trust: svc, Observer: obs})
 	// Cognito Identity and STS share the port: an STS call is a form
 	// (awsQuery) request with an Action, Cognito's carry X-Amz-Target.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -236,6 +270,12 @@ func (s *Server) Issuer() *tokens.Issuer { return s.issuer }
 
 // Handler returns the server's HTTP handler, middleware included.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler returns the handler of the server's metrics, in
+// Prometheus' exposition formats, for serving on a separate address
+// (Options.MetricsOffAPI). It is the handler GET /metrics serves on the
+// API handler otherwise.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.Handler() }
 
 // health is liveness: the process serves HTTP. It checks nothing else, so
 // that an orchestrator does not restart a server whose database is down
@@ -308,121 +348,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-// exposed are the response headers browsers may show to scripts.
-const exposed = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
-
-var (
-	allowOrigin   = []string{"*"}
-	exposeHeaders = []string{exposed}
-)
-
-// dateHeader keeps the Date header of the current second, formatted once.
-type dateHeader struct{ cur atomic.Pointer[dateValue] }
-
-type dateValue struct {
-	sec int64
-	v   []string
-}
-
-func (d *dateHeader) value(t time.Time) []string {
-	sec := t.Unix()
-	if v := d.cur.Load(); v != nil && v.sec == sec {
-		return v.v
-	}
-	v := &dateValue{sec, []string{t.UTC().Format(http.TimeFormat)}}
-	d.cur.Store(v)
-	return v.v
-}
-
-// allowedHeaders answers a preflight that lists no headers: what the SDKs
-// and Amplify send.
-const allowedHeaders = "content-type,x-amz-target,x-amz-user-agent,x-amz-date,authorization," +
-	"x-amz-security-token,x-amz-content-sha256,amz-sdk-invocation-id,amz-sdk-request,cache-control"
-
-// middleware wraps every request: request id, Date and CORS headers,
-// preflight answers, panic recovery and the access log.
-func (s *Server) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := s.now()
-		id := s.requestID()
-		// Keys already in canonical form, and values shared between
-		// responses (net/http only reads them): no work per request
-		// beyond the request id and, once a second, the Date.
-		hdr := w.Header()
-		hdr["X-Amzn-Requestid"] = []string{id}
-		hdr["Date"] = s.date.value(start)
-		hdr["Access-Control-Allow-Origin"] = allowOrigin
-		hdr["Access-Control-Expose-Headers"] = exposeHeaders
-
-		if r.Method == http.MethodOptions {
-			preflight(w, r)
-			return
-		}
-		var outcome reqinfo.Outcome
-		ctx := reqinfo.WithOutcome(reqinfo.WithRequestID(r.Context(), id), &outcome)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.ErrorContext(ctx, "panic serving request", "request_id", id, "op", outcome.Operation, "panic", v)
-				if !rec.wrote {
-					awsjson.WriteError(rec, apierr.New(apierr.InternalError, "An internal error occurred. Please try again."), http.StatusInternalServerError)
-				}
-				outcome.Code = string(apierr.InternalError)
-			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request",
-				slog.String("request_id", id),
-				slog.String("method", r.Method),
-				slog.String("op", outcome.Operation),
-				slog.Int("status", rec.status),
-				slog.String("error", outcome.Code),
-				slog.Duration("duration", s.now().Sub(start)),
-			)
-		}()
-		next.ServeHTTP(rec, r.WithContext(ctx))
-	})
-}
-
-func (s *Server) requestID() string {
-	u, err := uuid.NewRandomFromReader(s.rand)
-	if err != nil {
-		return uuid.NewString()
-	}
-	return u.String()
-}
-
-// preflight answers a CORS preflight on any path (protocol.md §8).
-func preflight(w http.ResponseWriter, r *http.Request) {
-	hdr := w.Header()
-	hdr.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-	if h := r.Header.Get("Access-Control-Request-Headers"); h != "" {
-		hdr.Set("Access-Control-Allow-Headers", h)
-	} else {
-		hdr.Set("Access-Control-Allow-Headers", allowedHeaders)
-	}
-	hdr.Set("Access-Control-Max-Age", "172800")
-	hdr.Set("Content-Length", "0")
-	w.WriteHeader(http.StatusOK)
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.status, r.wrote = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	return r.ResponseWriter.Write(b)
 }

@@ -427,7 +427,7 @@ var (
 	timestampKeys = []string{"CreationDate", "LastModifiedDate", "Expiration"}
 )
 
-// checkInvariants applies the rules of protocol.md that every response must
+// checkInvariants applies the rules of AWS's protocol that every response must
 // follow, so that no golden file can bless a broken response.
 func checkInvariants(t *testing.T, where string, req *http.Request, res *http.Response, body []byte) {
 	t.Helper()

@@ -44,6 +44,28 @@ type RoleTrust interface {
 	AuthorizeWebIdentity(ctx context.Context, roleARN string, c *tokens.Claims) (bool, error)
 }
 
+// The flows that mint credentials, as metrics and logs name them.
+const (
+	// FlowEnhanced is Cognito's GetCredentialsForIdentity.
+	FlowEnhanced = "enhanced"
+	// FlowBasic is STS AssumeRoleWithWebIdentity with a token of
+	// idpool's (GetOpenIdToken's, in Cognito's basic flow).
+	FlowBasic = "basic"
+)
+
+// Observer is told what a handler did, for the access log and the metrics.
+// Its methods run on the request's goroutine; they must be quick and safe
+// for concurrent use.
+type Observer interface {
+	// ActsFor is told the account a request acts for, once the handler
+	// knows it: the signer's for a signed call, the role's for
+	// AssumeRoleWithWebIdentity.
+	ActsFor(ctx context.Context, account string)
+	// CredentialsIssued is told of every set of temporary credentials
+	// minted, with the flow (FlowEnhanced, FlowBasic).
+	CredentialsIssued(ctx context.Context, flow string)
+}
+
 // Handler serves the STS operations idpool implements, in STS's awsQuery
 // protocol: AssumeRoleWithWebIdentity and GetCallerIdentity.
 type Handler struct {
@@ -54,6 +76,7 @@ type Handler struct {
 	keys           LongTermKeys
 	defaultAccount string
 	trust          RoleTrust
+	obs            Observer
 }
 
 // Options configures a Handler.
@@ -67,6 +90,8 @@ type Options struct {
 	// Trust decides who may become which role; nil allows every role
 	// (for tests of the protocol alone).
 	Trust RoleTrust
+	// Observer is told what requests did; nil observes nothing.
+	Observer Observer
 }
 
 // New returns a Handler.
@@ -77,7 +102,14 @@ func New(o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{minter: o.Minter, issuer: o.Issuer, now: o.Clock, log: o.Logger, keys: o.Keys, defaultAccount: o.DefaultAccount, trust: o.Trust}
+	return &Handler{minter: o.Minter, issuer: o.Issuer, now: o.Clock, log: o.Logger, keys: o.Keys, defaultAccount: o.DefaultAccount, trust: o.Trust, obs: o.Observer}
+}
+
+// actsFor tells the observer, if any, the account a request acts for.
+func (h *Handler) actsFor(ctx context.Context, account string) {
+	if h.obs != nil {
+		h.obs.ActsFor(ctx, account)
+	}
 }
 
 // IsSTS reports whether a request is an STS call: an Action parameter in a
@@ -298,6 +330,7 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values) (
 	if account == "" || !trust.ValidRoleARN(roleARN) {
 		return nil, sender(http.StatusBadRequest, "ValidationError", "%s is invalid", roleARN)
 	}
+	h.actsFor(ctx, account)
 	if h.trust != nil {
 		ok, err := h.trust.AuthorizeWebIdentity(ctx, roleARN, c)
 		if err != nil {
@@ -315,6 +348,9 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values) (
 	creds, err := h.minter.Mint(sess)
 	if err != nil {
 		return nil, err
+	}
+	if h.obs != nil {
+		h.obs.CredentialsIssued(ctx, FlowBasic)
 	}
 	out := &assumeRoleWithWebIdentityResponse{Xmlns: namespace}
 	out.Result.SubjectFromWebIdentityToken = c.Subject
@@ -410,6 +446,7 @@ func (h *Handler) getCallerIdentity(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.actsFor(r.Context(), account)
 	out := &getCallerIdentityResponse{Xmlns: namespace}
 	out.Result.Account = account
 	if sess != nil {

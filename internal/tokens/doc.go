@@ -1,7 +1,7 @@
 // Package tokens issues and verifies idpool's OpenID Connect tokens and
 // publishes the keys that verify them.
 //
-// Tokens look like AWS's (behaviour.md §5): a compact JWS signed RS512 with
+// Tokens look like AWS's (docs/behaviour.md §5): a compact JWS signed RS512 with
 // header {"kid","typ":"JWS","alg":"RS512"} and the claims sub, aud, amr,
 // iss, the identity-pool-arn claim, principal tags, exp and iat.
 //

@@ -15,7 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// Claim names beyond the registered ones (behaviour.md §5).
+// Claim names beyond the registered ones (docs/behaviour.md §5).
 const (
 	PoolARNClaim = "https://cognito-identity.amazonaws.com/identity-pool-arn"
 	TagsClaim    = "https://aws.amazon.com/tags"

@@ -188,8 +188,13 @@ func (r *KeyRing) number(id string) int {
 // published for MaxTokenLifetime after that. Keys no token can need any
 // more are deleted. It returns the new key's id.
 func (r *KeyRing) Rotate(ctx context.Context) (string, error) {
-	var newID string
+	var (
+		newID            string
+		retired, deleted []string
+	)
 	err := r.store.Update(ctx, func(tx store.Tx) error {
+		// The function may run more than once: start over each time.
+		retired, deleted = nil, nil
 		stored, err := tx.ListSigningKeys(ctx)
 		if err != nil {
 			return err
@@ -203,10 +208,12 @@ func (r *KeyRing) Rotate(ctx context.Context) (string, error) {
 				if err := tx.RetireSigningKey(ctx, sk.ID, now.Add(Propagation)); err != nil {
 					return err
 				}
+				retired = append(retired, sk.ID)
 			case now.After(sk.RetiresAt.Add(MaxTokenLifetime)):
 				if err := tx.DeleteSigningKey(ctx, sk.ID); err != nil {
 					return err
 				}
+				deleted = append(deleted, sk.ID)
 			}
 		}
 		newID = r.kidPrefix + strconv.Itoa(next)
@@ -215,6 +222,16 @@ func (r *KeyRing) Rotate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The audit line of the rotation: key ids only (public, they are in
+	// the JWKS), never key material. Signing keys belong to the server,
+	// not to an account.
+	r.log.LogAttrs(ctx, slog.LevelInfo, "audit",
+		slog.String("action", "signing_key.rotate"),
+		slog.String("account", ""),
+		slog.String("key_id", newID),
+		slog.Any("retired_key_ids", retired),
+		slog.Any("deleted_key_ids", deleted),
+	)
 	return newID, r.Refresh(ctx)
 }
 
@@ -272,6 +289,17 @@ func (r *KeyRing) signer(now time.Time) *key {
 		return best
 	}
 	return oldest
+}
+
+// SigningKey returns the id and creation time of the key that signs at
+// now (the gauge of its age is computed from them); ok is false when no
+// loaded key may sign.
+func (r *KeyRing) SigningKey(now time.Time) (id string, created time.Time, ok bool) {
+	k := r.signer(now)
+	if k == nil {
+		return "", time.Time{}, false
+	}
+	return k.id, k.created, true
 }
 
 // lookup returns the published key with the given id.

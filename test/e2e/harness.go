@@ -107,6 +107,10 @@ type Options struct {
 	Roles *trust.Roles
 	// Logger receives the server's log (nil: discarded).
 	Logger *slog.Logger
+	// AccessLog logs a line per request to Logger.
+	AccessLog bool
+	// RateLimits are per-operation requests per second (nil: none).
+	RateLimits map[string]float64
 }
 
 // Env is one running server with its store.
@@ -150,6 +154,8 @@ func Start(t testing.TB, o Options) *Env {
 		IssuerURL:    o.IssuerURL,
 		Roles:        o.Roles,
 		Logger:       o.Logger,
+		AccessLog:    o.AccessLog,
+		RateLimits:   o.RateLimits,
 		// One server per SQLite database, as the idpool command runs it:
 		// the developer operations read pools through the cache.
 		StoreIsPrivate: true,

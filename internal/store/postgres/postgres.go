@@ -206,6 +206,36 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
+// PoolStats are the connection pool's statistics at one moment, for
+// metrics: gauges of the connections now, and counters since Open.
+type PoolStats struct {
+	AcquiredConns int32 // lent out to calls now
+	IdleConns     int32 // open and waiting
+	TotalConns    int32 // open, or being opened
+	MaxConns      int32 // the most the pool opens
+
+	AcquireCount         int64         // successful acquires
+	AcquireDuration      time.Duration // time successful acquires waited, together
+	EmptyAcquireCount    int64         // acquires that found no idle connection and waited
+	CanceledAcquireCount int64         // acquires given up by their caller
+}
+
+// PoolStats returns the connection pool's statistics now. It is cheap (the
+// pool keeps them) and safe to call at any time, also after Close.
+func (s *Store) PoolStats() PoolStats {
+	st := s.pool.Stat()
+	return PoolStats{
+		AcquiredConns:        st.AcquiredConns(),
+		IdleConns:            st.IdleConns(),
+		TotalConns:           st.TotalConns(),
+		MaxConns:             st.MaxConns(),
+		AcquireCount:         st.AcquireCount(),
+		AcquireDuration:      st.AcquireDuration(),
+		EmptyAcquireCount:    st.EmptyAcquireCount(),
+		CanceledAcquireCount: st.CanceledAcquireCount(),
+	}
+}
+
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	s.pool.Close()

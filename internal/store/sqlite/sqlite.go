@@ -49,6 +49,39 @@ type Store struct {
 	walTail   atomic.Bool // the checkpointer asks the writer to copy the WAL's tail
 	closeMu   sync.Mutex
 	closed    bool
+
+	obs atomic.Pointer[Observer] // nil: nobody observes
+}
+
+// Observer is told about the store's group commits and checkpoints, for
+// metrics. Its methods run on the writer's and the checkpointer's
+// goroutines, between their steps: they must return quickly, and must not
+// call the store.
+type Observer interface {
+	// GroupCommitted is told how many writes (Updates and guest
+	// identities) one group commit carried, whatever became of each.
+	GroupCommitted(writes int)
+	// Checkpointed is told how long one WAL checkpoint took.
+	Checkpointed(d time.Duration)
+}
+
+// SetObserver makes o the store's observer; nil removes it. It may be
+// called at any time. Without an observer the store reads no clock for it
+// and calls nothing: one atomic load per commit and per checkpoint.
+func (s *Store) SetObserver(o Observer) {
+	if o == nil {
+		s.obs.Store(nil)
+		return
+	}
+	s.obs.Store(&o)
+}
+
+// observer returns the store's observer, or nil.
+func (s *Store) observer() Observer {
+	if p := s.obs.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // write is one Update waiting for the writer.
@@ -271,6 +304,7 @@ func (s *Store) writer() {
 			for {
 				select {
 				case w := <-s.writes:
+					s.observeBatch(1)
 					s.commit([]*write{w})
 				default:
 					return
@@ -287,13 +321,23 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
+		s.observeBatch(len(batch))
 		s.commit(batch)
 		if s.walTail.Load() {
 			// Between two batches no commit can come in: a checkpoint
 			// here copies the WAL's tail and leaves it fully copied.
 			s.walTail.Store(false)
-			checkpoint(s.wc)
+			s.observedCheckpoint(s.wc)
 		}
+	}
+}
+
+// observeBatch tells the observer, if any, the size of a group commit about
+// to run: before its writers are answered, so that whoever saw a write
+// acknowledged sees its commit counted.
+func (s *Store) observeBatch(writes int) {
+	if o := s.observer(); o != nil {
+		o.GroupCommitted(writes)
 	}
 }
 
@@ -334,7 +378,7 @@ func (s *Store) checkpointer() {
 		select {
 		case <-s.ckWake:
 		case <-s.stopped:
-			checkpoint(s.ck)
+			s.observedCheckpoint(s.ck)
 			return
 		}
 		s.checkpointRound()
@@ -342,7 +386,7 @@ func (s *Store) checkpointer() {
 		select {
 		case <-pause.C:
 		case <-s.stopped:
-			checkpoint(s.ck)
+			s.observedCheckpoint(s.ck)
 			return
 		}
 	}
@@ -352,14 +396,14 @@ func (s *Store) checkpointer() {
 // walRestartFrames, again until little is left, and asks the writer to
 // copy the rest.
 func (s *Store) checkpointRound() {
-	frames, copied, ok := checkpoint(s.ck)
+	frames, copied, ok := s.observedCheckpoint(s.ck)
 	if !ok || frames <= walRestartFrames {
 		startWriteback(s.dbFile)
 		return
 	}
 	s.syncDB()
 	for range maxTailRounds {
-		_, now, ok := checkpoint(s.ck)
+		_, now, ok := s.observedCheckpoint(s.ck)
 		s.syncDB()
 		if !ok {
 			break
@@ -381,6 +425,19 @@ func (s *Store) checkpointRound() {
 // while every write waited. An error is left for SQLite's own sync before
 // the WAL starts over to find and report.
 func (s *Store) syncDB() { _ = s.dbFile.Sync() }
+
+// observedCheckpoint runs checkpoint on q and tells the observer, if any,
+// how long it took.
+func (s *Store) observedCheckpoint(q querier) (frames, copied int64, ok bool) {
+	o := s.observer()
+	if o == nil {
+		return checkpoint(q)
+	}
+	start := time.Now()
+	frames, copied, ok = checkpoint(q)
+	o.Checkpointed(time.Since(start))
+	return frames, copied, ok
+}
 
 // checkpoint runs a passive checkpoint (it never waits for readers or the
 // writer). frames is the length of the WAL, copied how much of it is in
