@@ -2,17 +2,24 @@
 // (identity pools) API.
 //
 //	idpool serve [flags]        run the server (idpool serve -h lists the flags)
+//	idpool keys init [flags]    create the first signing key if there is none
 //	idpool keys rotate [flags]  rotate the token signing keys (same flags as serve)
 //	idpool keys list [flags]    list the signing keys
-//	idpool version              print the version
+//	idpool healthcheck [flags]  ask a running server whether it is ready
+//	idpool version              print the version, commit and build time
+//
+// Every setting of serve is a flag, an IDPOOL_* environment variable and a
+// key of the YAML file named by --config, in that order of precedence.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,7 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -49,10 +56,12 @@ const usage = `usage: idpool <command> [flags]
 
 commands:
   serve         run the Cognito Identity server (idpool serve -h for its flags)
-  keys rotate   rotate the token signing keys (takes the flags of serve)
-  keys list     list the token signing keys
+  keys init     create the first token signing key if there is none (takes the flags of serve)
+  keys rotate   rotate the token signing keys (takes the flags of serve, --config included)
+  keys list     list the token signing keys (takes the flags of serve; creates nothing)
+  healthcheck   ask a running server whether it is ready (exit 0 when it is; --url URL)
   secret        print a new random server secret (for IDPOOL_SECRET or --secret-file)
-  version       print the version
+  version       print the version, commit, build time and Go version
 `
 
 // run is main without the exit, so that the only os.Exit stays in main.
@@ -80,6 +89,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		return 0
+	case "healthcheck":
+		return healthcheck(args[1:], getenv, stdout, stderr)
 	case "secret":
 		secret, err := seal.NewSecret()
 		if err != nil {
@@ -89,7 +100,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stdout, secret)
 		return 0
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "idpool", versionString())
+		fmt.Fprintln(stdout, versionLine(version, readBuildInfo()))
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -100,18 +111,36 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 }
 
-func versionString() string {
-	if version != "" {
-		return version
+// loadConfig is config.Load with the checks only this command can make:
+// the rate limits name operations that the server package knows. Every
+// command that takes the flags of serve uses it, so that a mistake is
+// reported before anything is opened or created.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config.Config, error) {
+	return config.Load(args, getenv, stderr, config.Check{Key: "rate-limits", Valid: checkRateLimits})
+}
+
+// checkRateLimits validates --rate-limits, listing the operations when an
+// entry names one that does not exist.
+func checkRateLimits(spec string) error {
+	ops := server.Operations()
+	if _, err := ratelimit.ParseSpec(spec, ops); err != nil {
+		known := make(map[string]bool, len(ops))
+		for _, op := range ops {
+			known[op] = true
+		}
+		for _, part := range strings.Split(spec, ",") {
+			if op, _, ok := strings.Cut(strings.TrimSpace(part), "="); ok && !known[op] {
+				sorted := slices.Sorted(slices.Values(ops))
+				return fmt.Errorf("%w; the operations are %s", err, strings.Join(sorted, ", "))
+			}
+		}
+		return err
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
+	return nil
 }
 
 func serve(args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := config.Load(args, getenv, stderr)
+	cfg, err := loadConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -119,11 +148,15 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	rates, err := ratelimit.ParseSpec(cfg.RateLimits, server.Operations())
+	if err != nil {
+		return err // checked by loadConfig already
+	}
 	keys, err := strictKeys(cfg)
 	if err != nil {
 		return err
 	}
-	verifier, err := loginVerifier(cfg)
+	verifier, err := loginVerifier(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -133,12 +166,33 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 			return err
 		}
 	}
-	rates, err := ratelimit.ParseSpec(cfg.RateLimits, server.Operations())
+	var certs *certificate
+	if cfg.TLS() {
+		if certs, err = loadCertificate(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+	}
+	// Listen before the issuer is known: with port 0 the default issuer
+	// takes the port the system picked, so that tokens and the discovery
+	// document point at this server.
+	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	// The files above are read before the store is opened, so that a
-	// mistake in one refuses to start without touching the data.
+	defer ln.Close()
+	issuer := cfg.Issuer
+	if issuer == "" {
+		var wildcard bool
+		issuer, wildcard = config.DefaultIssuer(cfg.Listen, ln.Addr(), cfg.TLS())
+		if wildcard {
+			log.Warn("listening on every interface without --issuer: tokens will carry iss="+issuer+
+				", which clients on other machines cannot reach; set --issuer to the URL clients use",
+				"listen", cfg.Listen, "issuer", issuer)
+		}
+	}
+	// The files above are read, and the address bound, before the store
+	// is opened, so that a mistake refuses to start without touching the
+	// data.
 	st, secrets, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -150,7 +204,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		DefaultAccount: cfg.DefaultAccount,
 		DefaultRegion:  cfg.DefaultRegion,
 		MaxPools:       cfg.MaxPools,
-		IssuerURL:      cfg.Issuer,
+		IssuerURL:      issuer,
 		Secrets:        secrets,
 
 		CredentialsLifetime: cfg.CredentialsLifetime,
@@ -159,29 +213,50 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		RateLimits:          rates,
 		StoreIsPrivate:      cfg.Store == "sqlite",
 		Roles:               roles,
+		AccessLog:           cfg.AccessLog == "on",
+		MetricsOffAPI:       cfg.MetricsListen != "",
 	})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	if cfg.DebugListen != "" {
-		dl, err := net.Listen("tcp", cfg.DebugListen)
-		if err != nil {
-			return fmt.Errorf("--debug-listen: %w", err)
+	metricsMux := debugMux()
+	metricsMux.Handle("GET /metrics", srv.MetricsHandler())
+	for _, side := range []struct {
+		flag, addr, what string
+		mux              *http.ServeMux
+	}{
+		{"debug-listen", cfg.DebugListen, "debug endpoints listening", debugMux()},
+		{"metrics-listen", cfg.MetricsListen, "metrics and debug endpoints listening", metricsMux},
+	} {
+		if side.addr == "" {
+			continue
 		}
-		defer dl.Close()
-		go http.Serve(dl, debugMux())
-		log.Info("debug endpoints listening", "addr", dl.Addr().String())
+		sl, err := net.Listen("tcp", side.addr)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", side.flag, err)
+		}
+		defer sl.Close()
+		go http.Serve(sl, side.mux)
+		log.Info(side.what, "addr", sl.Addr().String())
 	}
 	if cfg.Auth == "strict" && cfg.Logins != "verify" {
 		log.Warn("--auth strict with --logins trust: login tokens are read without their signatures, so anyone can write one that " +
 			"signs in as any user of a pool's providers and gets its authenticated role; use --logins verify for a real service (docs/trust.md)")
 	}
-	log.Info("idpool listening", "addr", ln.Addr().String(), "store", storeName(cfg), "issuer", cfg.Issuer,
-		"auth", cfg.Auth, "logins", cfg.Logins, "trusted_roles", roles.Len(), "rate_limits", cfg.RateLimits, "version", versionString())
+	if certs != nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go certs.reloadOn(ctx, hup)
+		ln = tls.NewListener(ln, certs.tlsConfig())
+	}
+	attrs := []any{"addr", ln.Addr().String(), "tls", cfg.TLS(), "store", storeName(cfg), "issuer", issuer,
+		"auth", cfg.Auth, "logins", cfg.Logins, "trusted_roles", roles.Len(), "rate_limits", cfg.RateLimits,
+		"version", buildVersion(version, readBuildInfo())}
+	if cfg.ConfigFile != "" {
+		attrs = append(attrs, "config", cfg.ConfigFile)
+	}
+	log.Info("idpool listening", attrs...)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
@@ -269,18 +344,21 @@ func loadSecrets(cfg *config.Config, log *slog.Logger) ([][]byte, error) {
 	return s, nil
 }
 
-// keys runs `idpool keys rotate|list` against the database directly; the
+// keys runs `idpool keys init|rotate|list` against the database directly; the
 // servers sharing it pick the change up within a refresh interval.
 func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
-		return errors.New("usage: idpool keys rotate|list [flags of serve]")
+	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list" && args[0] != "init") {
+		return errors.New("usage: idpool keys init|rotate|list [flags of serve]")
 	}
-	cfg, err := config.Load(args[1:], getenv, stderr)
+	cfg, err := loadConfig(args[1:], getenv, stderr)
 	if err != nil {
 		return err
 	}
 	log := cfg.Logger(stderr)
 	ctx := context.Background()
+	if args[0] == "list" {
+		return listKeys(ctx, cfg, stdout)
+	}
 	st, secrets, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -293,15 +371,41 @@ func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 	if err := ring.Load(ctx); err != nil {
 		return err
 	}
-	if args[0] == "rotate" {
-		id, err := ring.Rotate(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "new signing key %s: published now, signing in %s; the previous key signs until then and stays published for %s\n",
-			id, tokens.Propagation, tokens.MaxTokenLifetime)
-		return nil
+	if args[0] == "init" {
+		// Load made the first key if there was none: what a deployment job
+		// runs once, before the replicas start, to set up a database.
+		return listKeys(ctx, cfg, stdout)
 	}
+	id, err := ring.Rotate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "new signing key %s: published now, signing in %s; the previous key signs until then and stays published for %s\n",
+		id, tokens.Propagation, tokens.MaxTokenLifetime)
+	return nil
+}
+
+// listKeys prints the signing keys as stored. It only reads: it needs no
+// secret (nothing is unsealed), and refuses a data directory without a
+// database rather than creating one, a secret and a first key.
+func listKeys(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	var st store.Store
+	var err error
+	if cfg.Store == "sqlite" {
+		path := filepath.Join(cfg.DataDir, "idpool.db")
+		if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("no database at %s: nothing to list (is --data-dir %s the one idpool serve uses?)", path, cfg.DataDir)
+		} else if serr != nil {
+			return fmt.Errorf("database: %w", serr)
+		}
+		st, err = sqlite.Open(ctx, path)
+	} else {
+		st, err = postgres.Open(ctx, cfg.Store, postgres.Options{Timeout: cfg.StoreTimeout, CacheTTL: cfg.StoreCacheTTL})
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	stored, err := st.ListSigningKeys(ctx)
 	if err != nil {
 		return err
@@ -313,7 +417,7 @@ func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		}
 		fmt.Fprintf(stdout, "%s\tcreated %s\t%s\n", k.ID, k.CreatedAt.Format(time.RFC3339), state)
 	}
-	return nil
+	return st.Close()
 }
 
 // strictKeys reads the access keys of strict mode; nil in permissive mode.
@@ -343,7 +447,7 @@ func strictKeys(cfg *config.Config) (auth.Keys, error) {
 // loginVerifier is the login checker of --logins: trust mode reads tokens
 // without their signatures (the providers file then only names OIDC
 // client ids), verify mode checks them against their issuers' keys.
-func loginVerifier(cfg *config.Config) (federation.Verifier, error) {
+func loginVerifier(cfg *config.Config, log *slog.Logger) (federation.Verifier, error) {
 	var providers map[string]federation.ProviderConfig
 	if cfg.ProvidersFile != "" {
 		var err error
@@ -354,7 +458,7 @@ func loginVerifier(cfg *config.Config) (federation.Verifier, error) {
 	if cfg.Logins != "verify" {
 		return federation.Trust{Providers: providers}, nil
 	}
-	return federation.NewStrict(providers, nil, &http.Client{Timeout: 10 * time.Second}), nil
+	return federation.NewStrict(providers, nil, &http.Client{Timeout: 10 * time.Second}).WithLogger(log), nil
 }
 
 func storeName(cfg *config.Config) string {
@@ -364,7 +468,7 @@ func storeName(cfg *config.Config) string {
 	return "postgres"
 }
 
-// debugMux serves Go's profiles (on their own listener, never the API's).
+// debugMux serves Go's profiles (on their own listeners, never the API's).
 func debugMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)

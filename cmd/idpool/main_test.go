@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,24 +38,33 @@ func TestRun(t *testing.T) {
 		stderr   []string       // substrings that must all appear
 		noStderr bool
 	}{
-		{name: "no command", args: nil, code: 2, stderr: []string{"usage: idpool <command>", "serve", "version"}},
+		{name: "no command", args: nil, code: 2, stderr: []string{"usage: idpool <command>", "serve", "healthcheck", "version"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: []string{`idpool: unknown command "frobnicate"`, "usage: idpool"}},
-		{name: "version", args: []string{"version"}, code: 0, stdout: regexp.MustCompile(`^idpool \S+\n$`), noStderr: true},
-		{name: "--version", args: []string{"--version"}, code: 0, stdout: regexp.MustCompile(`^idpool \S+\n$`), noStderr: true},
-		{name: "help", args: []string{"help"}, code: 0, stdout: regexp.MustCompile(`(?s)^usage: idpool <command>.*serve.*version`), noStderr: true},
-		{name: "serve -h", args: []string{"serve", "-h"}, code: 0, stderr: []string{"-listen", "-data-dir", "-max-pools", "IDPOOL_MAX_POOLS"}},
+		{name: "version", args: []string{"version"}, code: 0, stdout: regexp.MustCompile(`^idpool \S+( .+)? go1\.\S+\n$`), noStderr: true},
+		{name: "--version", args: []string{"--version"}, code: 0, stdout: regexp.MustCompile(`^idpool \S+( .+)? go1\.\S+\n$`), noStderr: true},
+		{name: "help", args: []string{"help"}, code: 0, stdout: regexp.MustCompile(`(?s)^usage: idpool <command>.*serve.*healthcheck.*version`), noStderr: true},
+		{name: "serve -h", args: []string{"serve", "-h"}, code: 0, stderr: []string{"-listen", "-data-dir", "-max-pools", "IDPOOL_MAX_POOLS", "-config",
+			"-metrics-listen", "IDPOOL_METRICS_LISTEN", "-access-log", "IDPOOL_ACCESS_LOG", "-tls-cert", "IDPOOL_TLS_CERT", "-tls-key", "IDPOOL_TLS_KEY"}},
+		{name: "keys list -h", args: []string{"keys", "list", "-h"}, code: 0, stderr: []string{"-config", "-data-dir"}},
 		{
 			name:   "every invalid flag is reported at once",
 			args:   []string{"serve", "--max-pools", "0", "--default-account", "x"},
 			code:   1,
-			stderr: []string{`--max-pools "0": must be a positive integer`, `--default-account "x": must be 12 digits`},
+			stderr: []string{`--max-pools "0" (flag): must be a positive integer`, `--default-account "x" (flag): must be 12 digits`},
 		},
 		{
-			name:   "invalid settings from the environment",
-			args:   []string{"serve"},
-			env:    map[string]string{"IDPOOL_MAX_POOLS": "many", "IDPOOL_LOG_FORMAT": "xml", "IDPOOL_LISTEN": "nohostport", "IDPOOL_DEFAULT_REGION": "Mars"},
+			name: "invalid settings from the environment",
+			args: []string{"serve"},
+			env:  map[string]string{"IDPOOL_MAX_POOLS": "many", "IDPOOL_LOG_FORMAT": "xml", "IDPOOL_LISTEN": "nohostport", "IDPOOL_DEFAULT_REGION": "Mars"},
+			code: 1,
+			stderr: []string{`IDPOOL_MAX_POOLS "many" (environment)`, `IDPOOL_LOG_FORMAT "xml" (environment)`,
+				`IDPOOL_LISTEN "nohostport" (environment)`, `IDPOOL_DEFAULT_REGION "Mars" (environment)`},
+		},
+		{
+			name:   "config file that does not exist",
+			args:   []string{"serve", "--config", "/nonexistent/idpool.yaml"},
 			code:   1,
-			stderr: []string{`--max-pools "many"`, `--log-format "xml"`, `--listen "nohostport"`, `--default-region "Mars"`},
+			stderr: []string{`idpool: --config "/nonexistent/idpool.yaml" (flag): no such file`},
 		},
 		{name: "unknown flag", args: []string{"serve", "--no-such-flag"}, code: 1, stderr: []string{"flag provided but not defined: -no-such-flag"}},
 		{name: "stray argument", args: []string{"serve", "--data-dir", t.TempDir(), "extra"}, code: 1, stderr: []string{"idpool: unexpected arguments: extra"}},
@@ -147,8 +157,31 @@ type process struct {
 // answers.
 func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
 	t.Helper()
-	p := &process{addr: freeAddr(t), stderr: &syncBuffer{}, done: make(chan struct{})}
-	args := append([]string{"serve", "--listen", p.addr, "--data-dir", dataDir}, extra...)
+	addr := freeAddr(t)
+	p := start(t, bin, append([]string{"serve", "--listen", addr, "--data-dir", dataDir}, extra...)...)
+	p.addr = addr
+	p.waitHealthy(t, http.DefaultClient, "http")
+	return p
+}
+
+// startOnPortZero starts `idpool serve --listen 127.0.0.1:0`, reads the
+// address it bound from its log and waits until /health answers client
+// (over scheme: http or https).
+func startOnPortZero(t *testing.T, bin string, client *http.Client, scheme string, extra ...string) *process {
+	t.Helper()
+	listening := regexp.MustCompile(`msg="idpool listening" addr=(\S+)`)
+	p := start(t, bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, extra...)...)
+	p.waitLog(t, listening)
+	p.addr = listening.FindStringSubmatch(p.stderr.String())[1]
+	p.waitHealthy(t, client, scheme)
+	return p
+}
+
+// start starts the binary with args and no IDPOOL_* variables, and kills
+// it when the test ends if it still runs.
+func start(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no IDPOOL_* from the caller
 	p.cmd.Stderr = p.stderr
@@ -167,9 +200,32 @@ func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
 			<-p.done
 		}
 	})
+	return p
+}
+
+// waitLog polls the process's log until re matches it.
+func (p *process) waitLog(t *testing.T, re *regexp.Regexp) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !re.MatchString(p.stderr.String()) {
+		select {
+		case <-p.done:
+			t.Fatalf("idpool exited before logging %s: %v\n%s", re, p.err, p.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("idpool did not log %s within 15s:\n%s", re, p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitHealthy polls GET /health until it answers 200.
+func (p *process) waitHealthy(t *testing.T, client *http.Client, scheme string) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get("http://" + p.addr + "/health")
+		resp, err := client.Get(scheme + "://" + p.addr + "/health")
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -177,7 +233,7 @@ func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
 				if string(body) != `{"status":"ok"}` {
 					t.Errorf("/health body %q", body)
 				}
-				return p
+				return
 			}
 		}
 		select {
@@ -250,10 +306,14 @@ func TestBinary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(out) != "idpool v1.2.3-e2e\n" {
+		if !regexp.MustCompile(`^idpool v1\.2\.3-e2e( .+)? go1\.\S+\n$`).Match(out) {
 			t.Errorf("idpool version printed %q", out)
 		}
 	})
+	t.Run("version from the checkout", func(t *testing.T) { testVersionFromCheckout(t) })
+	t.Run("issuer takes the port bound", func(t *testing.T) { testIssuerPortZero(t, bin) })
+	t.Run("tls certificate reloaded on SIGHUP", func(t *testing.T) { testTLSReload(t, bin) })
+	t.Run("metrics on their own address", func(t *testing.T) { testMetricsListen(t, bin) })
 	t.Run("unknown command exits 2", func(t *testing.T) {
 		err := exec.Command(bin, "nope").Run()
 		var ee *exec.ExitError
@@ -282,9 +342,8 @@ func TestBinary(t *testing.T) {
 		ctx := t.Context()
 		const account = "123456789012" // --default-account, which non-numeric keys act for
 		srv := startServe(t, bin, dataDir, "--default-account", account, "--max-pools", "5")
-		if !strings.Contains(srv.stderr.String(), "idpool listening") {
-			t.Errorf("no start-up log line:\n%s", srv.stderr)
-		}
+		// /health may answer before the copy of the log reaches stderr.
+		srv.waitLog(t, regexp.MustCompile(`msg="idpool listening"`))
 
 		c := client(srv.addr)
 		in := &cognitoidentity.CreateIdentityPoolInput{
@@ -461,4 +520,195 @@ func TestBinary(t *testing.T) {
 			t.Fatalf("%d of %d acknowledged guests lost after SIGKILL, e.g. %s", len(lost), len(ids), lost[0])
 		}
 	})
+}
+
+// TestNothingCreated checks that commands refuse before they create
+// anything: keys list reads only, and serve and keys rotate validate the
+// rate limits before they open the data directory.
+func TestNothingCreated(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	tests := []struct {
+		name   string
+		args   []string // DIR stands for the data directory
+		mkdir  bool     // whether the data directory exists beforehand
+		stderr []string
+	}{
+		{
+			name:   "keys list, no data directory",
+			args:   []string{"keys", "list", "--data-dir", "DIR"},
+			stderr: []string{"idpool: no database at DIR/idpool.db: nothing to list"},
+		},
+		{
+			name:   "keys list, empty data directory",
+			args:   []string{"keys", "list", "--data-dir", "DIR"},
+			mkdir:  true,
+			stderr: []string{"idpool: no database at DIR/idpool.db"},
+		},
+		{
+			name: "serve, unknown operation in --rate-limits",
+			args: []string{"serve", "--data-dir", "DIR", "--rate-limits", "aws,GetIdd=5"},
+			stderr: []string{`idpool: --rate-limits "aws,GetIdd=5" (flag): rate limit "GetIdd=5": unknown operation GetIdd; the operations are `,
+				"GetCredentialsForIdentity, GetId, GetIdentityPoolRoles"},
+		},
+		{
+			name:   "keys rotate, bad rate",
+			args:   []string{"keys", "rotate", "--data-dir", "DIR", "--rate-limits", "GetId=fast"},
+			stderr: []string{`idpool: --rate-limits "GetId=fast" (flag): rate limit "GetId=fast": the rate must be a positive number`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			if tt.mkdir {
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var args []string
+			for _, a := range tt.args {
+				args = append(args, strings.ReplaceAll(a, "DIR", dir))
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(args, noEnv, &stdout, &stderr); code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			for _, want := range tt.stderr {
+				if want = strings.ReplaceAll(want, "DIR", dir); !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr does not mention %q:\n%s", want, stderr.String())
+				}
+			}
+			entries, err := os.ReadDir(dir)
+			switch {
+			case !tt.mkdir && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("data directory created (%v)", err)
+			case tt.mkdir && len(entries) > 0:
+				t.Errorf("data directory holds %v", entries)
+			}
+		})
+	}
+}
+
+// TestKeysList lists the keys that keys rotate made.
+func TestKeysList(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	dir := filepath.Join(t.TempDir(), "data")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"keys", "rotate", "--data-dir", dir}, noEnv, &stdout, &stderr); code != 0 {
+		t.Fatalf("keys rotate: exit code %d\n%s", code, stderr.String())
+	}
+	stdout.Reset()
+	if code := run([]string{"keys", "list", "--data-dir", dir}, noEnv, &stdout, &stderr); code != 0 {
+		t.Fatalf("keys list: exit code %d\n%s", code, stderr.String())
+	}
+	// The first key, made when the ring was loaded, retires; the new one
+	// is active.
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "\tretires ") || !strings.HasSuffix(lines[1], "\tactive") {
+		t.Errorf("keys list printed\n%s", stdout.String())
+	}
+}
+
+// testIssuerPortZero starts serve on port 0 and checks that the discovery
+// document names the port the server bound.
+func testIssuerPortZero(t *testing.T, bin string) {
+	p := startOnPortZero(t, bin, http.DefaultClient, "http", "--data-dir", filepath.Join(t.TempDir(), "data"))
+	if strings.HasSuffix(p.addr, ":0") {
+		t.Fatalf("log names %s, not the port bound", p.addr)
+	}
+	doc := discovery(t, http.DefaultClient, "http://"+p.addr)
+	if want := "http://" + p.addr; doc.Issuer != want || !strings.HasPrefix(doc.JWKSURI, want+"/") {
+		t.Errorf("issuer %q, jwks_uri %q; want both at %s", doc.Issuer, doc.JWKSURI, want)
+	}
+	if strings.Contains(p.stderr.String(), "level=WARN") {
+		t.Errorf("warning on a loopback address:\n%s", p.stderr)
+	}
+}
+
+// discoveryDoc is the part of the OpenID discovery document tested here.
+type discoveryDoc struct {
+	Issuer  string `json:"issuer"`
+	JWKSURI string `json:"jwks_uri"`
+}
+
+func discovery(t *testing.T, client *http.Client, base string) discoveryDoc {
+	t.Helper()
+	resp, err := client.Get(base + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc discoveryDoc
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("discovery document: %d %v", resp.StatusCode, err)
+	}
+	return doc
+}
+
+// testVersionFromCheckout builds with the checkout's VCS information and
+// checks that idpool version prints it.
+func testVersionFromCheckout(t *testing.T) {
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		gotool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git to stamp the build with")
+	}
+	bin := filepath.Join(t.TempDir(), "idpool")
+	if out, err := exec.Command(gotool, "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Skipf("go build -buildvcs=true (not in a git checkout?): %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`^idpool v\S+ commit [0-9a-f]{12}( \(dirty\))? built \d{4}-\d\d-\d\dT\S+Z go1\.\S+\n$`)
+	if !re.Match(out) {
+		t.Errorf("idpool version printed %q, want it to match %s", out, re)
+	}
+}
+
+// testMetricsListen serves the metrics and profiles on --metrics-listen,
+// and checks that the API then keeps /metrics to itself.
+func testMetricsListen(t *testing.T, bin string) {
+	p := startOnPortZero(t, bin, http.DefaultClient, "http",
+		"--data-dir", filepath.Join(t.TempDir(), "data"), "--metrics-listen", "127.0.0.1:0")
+	m := regexp.MustCompile(`msg="metrics and debug endpoints listening" addr=(\S+)`).FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatalf("no log line names the metrics address:\n%s", p.stderr)
+	}
+	for _, tt := range []struct {
+		url    string
+		served bool
+	}{
+		{"http://" + m[1] + "/metrics", true},
+		{"http://" + m[1] + "/debug/pprof/", true},
+		{"http://" + p.addr + "/metrics", false},
+	} {
+		resp, err := http.Get(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if (resp.StatusCode == http.StatusOK) != tt.served {
+			t.Errorf("GET %s: %s, want it served: %v", tt.url, resp.Status, tt.served)
+		}
+	}
+}
+
+// TestKeysInit makes the first key once: a second run changes nothing.
+func TestKeysInit(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	dir := filepath.Join(t.TempDir(), "data")
+	var first, second, stderr bytes.Buffer
+	if code := run([]string{"keys", "init", "--data-dir", dir}, noEnv, &first, &stderr); code != 0 {
+		t.Fatalf("keys init: exit code %d\n%s", code, stderr.String())
+	}
+	if code := run([]string{"keys", "init", "--data-dir", dir}, noEnv, &second, &stderr); code != 0 {
+		t.Fatalf("keys init again: exit code %d\n%s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(first.String()), "\n")
+	if len(lines) != 1 || !strings.HasSuffix(lines[0], "\tactive") || second.String() != first.String() {
+		t.Errorf("keys init printed\n%s\nthen\n%s", first.String(), second.String())
+	}
 }

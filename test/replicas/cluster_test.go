@@ -206,7 +206,7 @@ func (b *logBuffer) String() string {
 type clusterOptions struct {
 	// keyAge, when set, makes the database look as if the deployment had
 	// been running that long: the first signing key is created (by `idpool
-	// keys list`) before the replicas start, and its creation time moved
+	// keys init`) before the replicas start, and its creation time moved
 	// keyAge into the past. Zero leaves the replicas, starting together on
 	// an empty database, to create it.
 	keyAge time.Duration
@@ -234,7 +234,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 	secret := strings.TrimSpace(c.output(t, "secret"))
 	c.env = append(c.env, "IDPOOL_SECRET="+secret)
 	if o.keyAge > 0 {
-		c.output(t, "keys", "list", "--store", c.dsn, "--issuer", issuer)
+		c.output(t, "keys", "init", "--store", c.dsn, "--issuer", issuer)
 		c.exec(t, "UPDATE signing_keys SET created_ns = created_ns - $1", o.keyAge.Nanoseconds())
 	}
 
