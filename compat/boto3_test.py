@@ -471,7 +471,7 @@ COGNITO = "cognito-identity.amazonaws.com"
 USER_POOL_ISSUER = "https://" + USER_POOL
 IDENTITY_ID = POOL_ID
 
-# AWS's refusal texts (spec behaviour.md §11) and idpool's where AWS's are
+# AWS's refusal texts (docs/behaviour.md §11) and idpool's where AWS's are
 # not known (docs/decisions.md).
 MSG_UNAUTHENTICATED = "Unauthenticated access is not supported for this identity pool."
 MSG_LOGINS_MISMATCH = "Logins don't match. Please include at least one valid login for this identity or identity pool."
