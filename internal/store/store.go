@@ -136,6 +136,8 @@ type Reader interface {
 	// ListPools returns up to limit pools of the account, in region (all
 	// regions when region is ""), ordered by creation time then id,
 	// starting after the cursor (from the beginning when after is nil).
+	// An account of "" lists every account's pools (export, reset; the API
+	// always names the caller's account).
 	ListPools(ctx context.Context, account, region string, after *PoolCursor, limit int) ([]*Pool, error)
 	// CountPools returns how many pools the account has in the region.
 	CountPools(ctx context.Context, account, region string) (int, error)

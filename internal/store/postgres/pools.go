@@ -91,8 +91,12 @@ func (r reader) GetPool(ctx context.Context, id string) (*store.Pool, error) {
 }
 
 func (r reader) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
-	where := []string{"account = $1"}
-	args := []any{account}
+	where := []string{"TRUE"}
+	var args []any
+	if account != "" {
+		args = append(args, account)
+		where = append(where, "account = $"+strconv.Itoa(len(args)))
+	}
 	if region != "" {
 		args = append(args, region)
 		where = append(where, "region = $"+strconv.Itoa(len(args)))

@@ -700,9 +700,13 @@ func (r reader) GetPool(ctx context.Context, id string) (*store.Pool, error) {
 
 func (r reader) ListPools(ctx context.Context, account, region string, after *store.PoolCursor, limit int) ([]*store.Pool, error) {
 	var (
-		where = []string{"account = ?"}
-		args  = []any{account}
+		where = []string{"1"}
+		args  []any
 	)
+	if account != "" {
+		where = append(where, "account = ?")
+		args = append(args, account)
+	}
 	if region != "" {
 		where = append(where, "region = ?")
 		args = append(args, region)

@@ -242,6 +242,16 @@ func testPoolList(t *testing.T, s store.Store) {
 	if len(anyRegion) != 6 {
 		t.Errorf("ListPools(all regions) returned %d pools, want 6", len(anyRegion))
 	}
+	everyone, err := s.ListPools(ctx, "", "", nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(everyone) != 7 {
+		t.Errorf("ListPools(every account) returned %d pools, want 7", len(everyone))
+	}
+	if p, err := s.ListPools(ctx, "", "", &store.PoolCursor{CreatedAt: everyone[5].CreatedAt, ID: everyone[5].ID}, 100); err != nil || len(p) != 1 {
+		t.Errorf("ListPools(every account) after the 6th = %d pools, %v; want 1", len(p), err)
+	}
 	if n, err := s.CountPools(ctx, "111111111111", "us-east-1"); err != nil || n != 5 {
 		t.Errorf("CountPools = %d, %v; want 5", n, err)
 	}
