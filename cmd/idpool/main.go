@@ -6,6 +6,10 @@
 //	idpool keys rotate [flags]  rotate the token signing keys (same flags as serve)
 //	idpool keys list [flags]    list the signing keys
 //	idpool healthcheck [flags]  ask a running server whether it is ready
+//	idpool export [flags]       write the store's keys, pools and identities to stdout
+//	idpool import [flags]       read what export wrote into a store
+//	idpool backup FILE [flags]  copy the SQLite database while a server serves
+//	idpool reset [flags]        delete every pool and identity of a stopped server's store, apply --seed again
 //	idpool version              print the version, commit and build time
 //
 // Every setting of serve is a flag, an IDPOOL_* environment variable and a
@@ -39,6 +43,7 @@ import (
 	"github.com/idpool/idpool/internal/seal"
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/store/memory"
 	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/store/sqlite"
 	"github.com/idpool/idpool/internal/tokens"
@@ -60,6 +65,11 @@ commands:
   keys rotate   rotate the token signing keys (takes the flags of serve, --config included)
   keys list     list the token signing keys (takes the flags of serve; creates nothing)
   healthcheck   ask a running server whether it is ready (exit 0 when it is; --url URL)
+  export        write every signing key, pool and identity of the store to stdout, as JSON lines
+  import        read what export wrote into a store (--merge into one that holds pools)
+  backup FILE   copy the SQLite database to FILE while a server goes on serving
+  reset         delete every pool and identity of a stopped server's store and apply --seed again
+                (takes the flags of serve, and --force; a running server: POST /_idpool/reset)
   secret        print a new random server secret (for IDPOOL_SECRET or --secret-file)
   version       print the version, commit, build time and Go version
 `
@@ -91,6 +101,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 0
 	case "healthcheck":
 		return healthcheck(args[1:], getenv, stdout, stderr)
+	case "export":
+		return exportCmd(args[1:], getenv, stdout, stderr)
+	case "import":
+		return importCmd(args[1:], getenv, os.Stdin, stdout, stderr)
+	case "backup":
+		return backupCmd(args[1:], getenv, stdout, stderr)
+	case "reset":
+		if err := resetCmd(args[1:], getenv, stdout, stderr); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(stderr, "idpool:", err)
+			return 1
+		}
+		return 0
 	case "secret":
 		secret, err := seal.NewSecret()
 		if err != nil {
@@ -147,6 +172,13 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	log := cfg.Logger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// The seed file is checked before anything is opened: a bad one
+	// refuses to start without touching the data.
+	sd, err := loadSeed(cfg)
+	if err != nil {
+		return err
+	}
 
 	rates, err := ratelimit.ParseSpec(cfg.RateLimits, server.Operations())
 	if err != nil {
@@ -211,10 +243,12 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		Keys:                keys,
 		Verifier:            verifier,
 		RateLimits:          rates,
-		StoreIsPrivate:      cfg.Store == "sqlite",
+		StoreIsPrivate:      cfg.Store == "sqlite" || cfg.Memory(),
 		Roles:               roles,
 		AccessLog:           cfg.AccessLog == "on",
 		MetricsOffAPI:       cfg.MetricsListen != "",
+		Seed:                sd,
+		Reset:               resetPolicy(cfg),
 	})
 	if err != nil {
 		return err
@@ -252,7 +286,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	}
 	attrs := []any{"addr", ln.Addr().String(), "tls", cfg.TLS(), "store", storeName(cfg), "issuer", issuer,
 		"auth", cfg.Auth, "logins", cfg.Logins, "trusted_roles", roles.Len(), "rate_limits", cfg.RateLimits,
-		"version", buildVersion(version, readBuildInfo())}
+		"seeded_pools", sd.Len(), "reset", cfg.AllowReset, "version", buildVersion(version, readBuildInfo())}
 	if cfg.ConfigFile != "" {
 		attrs = append(attrs, "config", cfg.ConfigFile)
 	}
@@ -264,9 +298,18 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	return st.Close()
 }
 
-// open opens the store (the embedded database in the data directory, or
-// PostgreSQL) and reads the server secrets.
+// open opens the store (the embedded database in the data directory, the
+// memory store, or PostgreSQL) and reads the server secrets.
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, [][]byte, error) {
+	if cfg.Memory() {
+		// Nothing on disk: no data directory, and a secret that lives as
+		// long as the data it seals, unless one is given.
+		secrets, err := memorySecrets(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return memory.New(), secrets, nil
+	}
 	if cfg.Store == "sqlite" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, nil, fmt.Errorf("data directory: %w", err)
@@ -354,6 +397,9 @@ func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if cfg.Memory() {
+		return errors.New("--store memory keeps no keys between runs: idpool keys has nothing to work on")
+	}
 	log := cfg.Logger(stderr)
 	ctx := context.Background()
 	if args[0] == "list" {
@@ -389,19 +435,7 @@ func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 // secret (nothing is unsealed), and refuses a data directory without a
 // database rather than creating one, a secret and a first key.
 func listKeys(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
-	var st store.Store
-	var err error
-	if cfg.Store == "sqlite" {
-		path := filepath.Join(cfg.DataDir, "idpool.db")
-		if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
-			return fmt.Errorf("no database at %s: nothing to list (is --data-dir %s the one idpool serve uses?)", path, cfg.DataDir)
-		} else if serr != nil {
-			return fmt.Errorf("database: %w", serr)
-		}
-		st, err = sqlite.Open(ctx, path)
-	} else {
-		st, err = postgres.Open(ctx, cfg.Store, postgres.Options{Timeout: cfg.StoreTimeout, CacheTTL: cfg.StoreCacheTTL})
-	}
+	st, err := openExisting(ctx, cfg, "list")
 	if err != nil {
 		return err
 	}
@@ -461,11 +495,44 @@ func loginVerifier(cfg *config.Config, log *slog.Logger) (federation.Verifier, e
 	return federation.NewStrict(providers, nil, &http.Client{Timeout: 10 * time.Second}).WithLogger(log), nil
 }
 
+// openExisting opens a store that must exist already, creating nothing (no
+// secret, no database, no signing key): a data directory without a
+// database is refused, naming what there is nothing to do (verb).
+func openExisting(ctx context.Context, cfg *config.Config, verb string) (store.Store, error) {
+	if cfg.Store != "sqlite" {
+		return postgres.Open(ctx, cfg.Store, postgres.Options{Timeout: cfg.StoreTimeout, CacheTTL: cfg.StoreCacheTTL})
+	}
+	path := filepath.Join(cfg.DataDir, "idpool.db")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no database at %s: nothing to %s (is --data-dir %s the one idpool serve uses?)", path, verb, cfg.DataDir)
+	} else if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return sqlite.Open(ctx, path)
+}
+
 func storeName(cfg *config.Config) string {
-	if cfg.Store == "sqlite" {
+	switch {
+	case cfg.Store == "sqlite":
 		return "sqlite:" + filepath.Join(cfg.DataDir, "idpool.db")
+	case cfg.Memory():
+		return "memory"
 	}
 	return "postgres"
+}
+
+// memorySecrets are the server secrets of --store memory: those given, or
+// one generated for this run (the tokens and session tokens it seals die
+// with the data anyway).
+func memorySecrets(cfg *config.Config, log *slog.Logger) ([][]byte, error) {
+	if cfg.SecretFile != "" || cfg.Secret != "" {
+		return loadSecrets(cfg, log)
+	}
+	secret, err := seal.NewSecret()
+	if err != nil {
+		return nil, err
+	}
+	return seal.ParseSecrets(secret)
 }
 
 // debugMux serves Go's profiles (on their own listeners, never the API's).

@@ -80,6 +80,7 @@ type event struct {
 	provider  string   // the one provider of a developer operation
 	guest     bool     // a new identity without logins
 	disabled  bool     // the change left identity disabled
+	via       string   // "seed" or "reset" for changes that no API call made
 }
 
 // audit logs an event at info level. Guests that GetId creates are
@@ -115,6 +116,9 @@ func (s *Service) audit(ctx context.Context, e event) {
 	}
 	if e.disabled {
 		attrs = append(attrs, slog.Bool("disabled", true))
+	}
+	if e.via != "" {
+		attrs = append(attrs, slog.String("via", e.via))
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
 }

@@ -19,6 +19,10 @@ type poolCache struct {
 	now func() time.Time
 	mu  sync.Mutex
 	m   map[string]cachedPool
+	// gen counts forgetAll calls: a read that started before one is not
+	// cached, so that a pool deleted by a reset is not put back by a
+	// request that read it just before.
+	gen uint64
 }
 
 type cachedPool struct {
@@ -43,6 +47,7 @@ func (c *poolCache) get(ctx context.Context, r store.Reader, id string) (*store.
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.m[id]
+	gen := c.gen
 	c.mu.Unlock()
 	if ok && now.Sub(e.fetched) < poolCacheTTL && !now.Before(e.fetched) {
 		return e.pool, nil
@@ -55,7 +60,9 @@ func (c *poolCache) get(ctx context.Context, r store.Reader, id string) (*store.
 	if len(c.m) >= maxCachedPools {
 		clear(c.m)
 	}
-	c.m[id] = cachedPool{pool: p, fetched: now}
+	if c.gen == gen {
+		c.m[id] = cachedPool{pool: p, fetched: now}
+	}
 	c.mu.Unlock()
 	return p, nil
 }
@@ -64,5 +71,13 @@ func (c *poolCache) get(ctx context.Context, r store.Reader, id string) (*store.
 func (c *poolCache) forget(id string) {
 	c.mu.Lock()
 	delete(c.m, id)
+	c.mu.Unlock()
+}
+
+// forgetAll drops every pool, after this server deleted them all.
+func (c *poolCache) forgetAll() {
+	c.mu.Lock()
+	clear(c.m)
+	c.gen++
 	c.mu.Unlock()
 }

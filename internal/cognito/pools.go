@@ -448,44 +448,67 @@ func providerNames(p *store.Pool) map[string]bool {
 	return names
 }
 
-// SetIdentityPoolRoles replaces a pool's default roles and role mappings.
-func (s *Service) SetIdentityPoolRoles(ctx context.Context, in *SetIdentityPoolRolesInput) (*Empty, error) {
-	for key, m := range in.RoleMappings {
+// checkRoleMappings applies SetIdentityPoolRoles' rules that need no pool.
+func checkRoleMappings(mappings map[string]RoleMapping) error {
+	for key, m := range mappings {
 		if m.Type == "Rules" && m.RulesConfiguration == nil {
-			return nil, apierr.Errorf(apierr.InvalidParameter, "RulesConfiguration is required for the role mapping of %s, whose Type is Rules.", key)
+			return apierr.Errorf(apierr.InvalidParameter, "RulesConfiguration is required for the role mapping of %s, whose Type is Rules.", key)
 		}
 		if m.AmbiguousRoleResolution == "" {
-			return nil, apierr.Errorf(apierr.InvalidParameter, "AmbiguousRoleResolution is required for the role mapping of %s.", key)
+			return apierr.Errorf(apierr.InvalidParameter, "AmbiguousRoleResolution is required for the role mapping of %s.", key)
 		}
 		if m.RulesConfiguration != nil && len(m.RulesConfiguration.Rules) > maxRulesPerProvider {
 			// SetIdentityPoolRoles does not model LimitExceededException, so
 			// SDKs could not type it; InvalidParameterException instead.
-			return nil, apierr.Errorf(apierr.InvalidParameter, "The role mapping of %s has %d rules; at most %d rules are allowed per identity provider.",
+			return apierr.Errorf(apierr.InvalidParameter, "The role mapping of %s has %d rules; at most %d rules are allowed per identity provider.",
 				key, len(m.RulesConfiguration.Rules), maxRulesPerProvider)
 		}
 	}
+	return nil
+}
+
+// checkMappingKeys checks that every role mapping names a provider the
+// pool is configured with.
+func checkMappingKeys(p *store.Pool, mappings map[string]RoleMapping) error {
+	keys := mappingKeys(p)
+	for _, key := range slices.Sorted(maps.Keys(mappings)) {
+		if !keys[key] {
+			return apierr.Errorf(apierr.InvalidParameter, "%s is not a valid RoleMapping ProviderName or is not a configured provider.", key)
+		}
+	}
+	return nil
+}
+
+// setRoles stores default roles and role mappings in p, replacing what it
+// had.
+func setRoles(p *store.Pool, roles map[string]string, mappings map[string]RoleMapping) {
+	p.Roles = nilIfEmpty(roles)
+	p.RoleMappings = nil
+	for key, m := range mappings {
+		if p.RoleMappings == nil {
+			p.RoleMappings = map[string]store.RoleMapping{}
+		}
+		sm := store.RoleMapping{Type: m.Type, AmbiguousRoleResolution: m.AmbiguousRoleResolution}
+		if m.RulesConfiguration != nil {
+			sm.RulesConfiguration = &store.RulesConfiguration{}
+			for _, r := range m.RulesConfiguration.Rules {
+				sm.RulesConfiguration.Rules = append(sm.RulesConfiguration.Rules, store.MappingRule(r))
+			}
+		}
+		p.RoleMappings[key] = sm
+	}
+}
+
+// SetIdentityPoolRoles replaces a pool's default roles and role mappings.
+func (s *Service) SetIdentityPoolRoles(ctx context.Context, in *SetIdentityPoolRolesInput) (*Empty, error) {
+	if err := checkRoleMappings(in.RoleMappings); err != nil {
+		return nil, err
+	}
 	p, err := s.casPool(ctx, in.IdentityPoolId, func(p *store.Pool) error {
-		keys := mappingKeys(p)
-		for _, key := range slices.Sorted(maps.Keys(in.RoleMappings)) {
-			if !keys[key] {
-				return apierr.Errorf(apierr.InvalidParameter, "%s is not a valid RoleMapping ProviderName or is not a configured provider.", key)
-			}
+		if err := checkMappingKeys(p, in.RoleMappings); err != nil {
+			return err
 		}
-		p.Roles = nilIfEmpty(in.Roles)
-		p.RoleMappings = nil
-		for key, m := range in.RoleMappings {
-			if p.RoleMappings == nil {
-				p.RoleMappings = map[string]store.RoleMapping{}
-			}
-			sm := store.RoleMapping{Type: m.Type, AmbiguousRoleResolution: m.AmbiguousRoleResolution}
-			if m.RulesConfiguration != nil {
-				sm.RulesConfiguration = &store.RulesConfiguration{}
-				for _, r := range m.RulesConfiguration.Rules {
-					sm.RulesConfiguration.Rules = append(sm.RulesConfiguration.Rules, store.MappingRule(r))
-				}
-			}
-			p.RoleMappings[key] = sm
-		}
+		setRoles(p, in.Roles, in.RoleMappings)
 		return nil
 	})
 	if err != nil {
@@ -522,20 +545,38 @@ func (s *Service) GetIdentityPoolRoles(ctx context.Context, in *GetIdentityPoolR
 	return out, nil
 }
 
-// SetPrincipalTagAttributeMap stores one provider's principal-tag mapping.
-func (s *Service) SetPrincipalTagAttributeMap(ctx context.Context, in *SetPrincipalTagAttributeMapInput) (*SetPrincipalTagAttributeMapResponse, error) {
+// checkPrincipalTagSize bounds the attribute names of one provider's
+// principal-tag map together.
+func checkPrincipalTagSize(tags map[string]string) error {
 	size := 0
-	for _, attr := range in.PrincipalTags {
+	for _, attr := range tags {
 		size += len(attr)
 	}
 	if size > maxPrincipalTagAttributeBytes {
-		return nil, apierr.Errorf(apierr.InvalidParameter, "The attribute names of the principal tags together must not exceed %d bytes.", maxPrincipalTagAttributeBytes)
+		return apierr.Errorf(apierr.InvalidParameter, "The attribute names of the principal tags together must not exceed %d bytes.", maxPrincipalTagAttributeBytes)
+	}
+	return nil
+}
+
+// checkTagProvider checks that a principal-tag map names a provider the
+// pool is configured with.
+func checkTagProvider(p *store.Pool, provider string) error {
+	if !providerNames(p)[provider] {
+		// Choice: AWS's text for this refusal is not known.
+		return apierr.Errorf(apierr.InvalidParameter, "%s is not a configured provider of this identity pool.", provider)
+	}
+	return nil
+}
+
+// SetPrincipalTagAttributeMap stores one provider's principal-tag mapping.
+func (s *Service) SetPrincipalTagAttributeMap(ctx context.Context, in *SetPrincipalTagAttributeMapInput) (*SetPrincipalTagAttributeMapResponse, error) {
+	if err := checkPrincipalTagSize(in.PrincipalTags); err != nil {
+		return nil, err
 	}
 	find := func(r store.Reader) (*store.Pool, error) { return s.ownedPool(ctx, r, in.IdentityPoolId) }
 	p, err := s.editPool(ctx, find, func(p *store.Pool) error {
-		if !providerNames(p)[in.IdentityProviderName] {
-			// Choice: AWS's text for this refusal is not known.
-			return apierr.Errorf(apierr.InvalidParameter, "%s is not a configured provider of this identity pool.", in.IdentityProviderName)
+		if err := checkTagProvider(p, in.IdentityProviderName); err != nil {
+			return err
 		}
 		if p.PrincipalTags == nil {
 			p.PrincipalTags = map[string]store.PrincipalTagMap{}

@@ -72,7 +72,18 @@ type Config struct {
 	TLSCert, TLSKey string
 	// ConfigFile is the YAML file the settings were read from ("" for none).
 	ConfigFile string
+	// Seed is the seed file applied at start and after every reset ("" for
+	// none).
+	Seed string
+	// AllowReset is "auto" (POST /_idpool/reset allowed in permissive
+	// mode, refused in strict mode), "on" (allowed; in strict mode only
+	// signed with a configured key) or "off" (refused).
+	AllowReset string
 }
+
+// Memory reports whether the store is the in-memory one, which keeps
+// nothing on disk and nothing between runs.
+func (c *Config) Memory() bool { return c.Store == "memory" }
 
 // TLS says whether the server speaks HTTPS.
 func (c *Config) TLS() bool { return c.TLSCert != "" }
@@ -111,7 +122,7 @@ type setting struct {
 type raw struct {
 	listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime value
 	auth, credentialsFile, logins, providersFile, rolesFile, rateLimits, store, debugListen           value
-	storeTimeout, storeCacheTTL, metricsListen, accessLog, tlsCert, tlsKey                            value
+	storeTimeout, storeCacheTTL, metricsListen, accessLog, tlsCert, tlsKey, seed, allowReset          value
 }
 
 // settings is the table of serve's settings, in the order -h lists them.
@@ -119,7 +130,8 @@ func (r *raw) settings(getenv func(string) string) []setting {
 	return []setting{
 		{"listen", "IDPOOL_LISTEN", DefaultListen, "address to listen on (host:port; port 0 picks a free one)", &r.listen, nil},
 		{"data-dir", "IDPOOL_DATA_DIR", DefaultDataDir(getenv), "directory that holds the database", &r.dataDir, nil},
-		{"store", "IDPOOL_STORE", "sqlite", "sqlite (a database in --data-dir) or a postgres:// URL shared by several replicas (pgx's pool_max_conns etc. size its connection pool)", &r.store, redactURL},
+		{"store", "IDPOOL_STORE", "sqlite", "sqlite (a database in --data-dir), memory (nothing on disk, nothing kept after exit; a server secret generated in memory) " +
+			"or a postgres:// URL shared by several replicas (pgx's pool_max_conns etc. size its connection pool)", &r.store, redactURL},
 		{"store-timeout", "IDPOOL_STORE_TIMEOUT", "5s", "with --store postgres://: how long one database call may take before the request fails (while the database cannot be reached)", &r.storeTimeout, nil},
 		{"store-cache-ttl", "IDPOOL_STORE_CACHE_TTL", "250ms", "with --store postgres://: how long identities and login links are served from memory; writes that change them wait as long before they are acknowledged, which keeps every replica exact (0 turns the cache off)", &r.storeCacheTTL, nil},
 		{"default-account", "IDPOOL_DEFAULT_ACCOUNT", DefaultAccount, "account of unsigned requests and of access keys that are not a 12-digit account id", &r.account, nil},
@@ -141,6 +153,10 @@ func (r *raw) settings(getenv func(string) string) []setting {
 		{"logins", "IDPOOL_LOGINS", "trust", "trust (read login tokens without verifying signatures) or verify", &r.logins, nil},
 		{"providers-file", "IDPOOL_PROVIDERS_FILE", "", "JSON file configuring how verify mode checks each login provider, and the client ids of OIDC providers (see docs/strict-mode.md)", &r.providersFile, nil},
 		{"roles-file", "IDPOOL_ROLES_FILE", "", "JSON file of IAM roles and their trust policies, which decide who may become them (see docs/trust.md)", &r.rolesFile, nil},
+		{"seed", "IDPOOL_SEED", "", "YAML or JSON file of identity pools (and developer users) created or updated at start and after every reset; " +
+			"idempotent: the same file again changes nothing (see README)", &r.seed, nil},
+		{"allow-reset", "IDPOOL_ALLOW_RESET", "auto", "who may POST /_idpool/reset (delete every pool and identity, apply --seed again): " +
+			"auto (anyone in permissive mode, nobody in strict mode), on (in strict mode: requests SigV4-signed with a configured key) or off", &r.allowReset, nil},
 		{"rate-limits", "IDPOOL_RATE_LIMITS", "off", "off, aws (AWS's published rates), or Operation=requests-per-second entries, comma-separated (e.g. aws,GetId=100)", &r.rateLimits, nil},
 		{"metrics-listen", "IDPOOL_METRICS_LISTEN", "", "address serving /metrics and the /debug/pprof profiles apart from the API, whose own /metrics it then turns off (off when empty; keep it private)", &r.metricsListen, nil},
 		{"debug-listen", "IDPOOL_DEBUG_LISTEN", "", "address serving /debug/pprof profiles (off when empty; keep it on loopback; --metrics-listen serves them too)", &r.debugListen, nil},
@@ -250,7 +266,7 @@ func (r *raw) validate(getenv func(string) string) (*Config, []error) {
 		Auth: r.auth.text, CredentialsFile: r.credentialsFile.text, Credentials: getenv("IDPOOL_CREDENTIALS"),
 		Logins: r.logins.text, ProvidersFile: r.providersFile.text, RolesFile: r.rolesFile.text, RateLimits: r.rateLimits.text,
 		Store: r.store.text, DebugListen: r.debugListen.text, MetricsListen: r.metricsListen.text,
-		TLSCert: r.tlsCert.text, TLSKey: r.tlsKey.text,
+		TLSCert: r.tlsCert.text, TLSKey: r.tlsKey.text, Seed: r.seed.text,
 	}
 	if c.Issuer != "" {
 		if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -310,14 +326,24 @@ func (r *raw) validate(getenv func(string) string) (*Config, []error) {
 	} else {
 		c.StoreCacheTTL = d
 	}
+	switch r.allowReset.text {
+	case "auto":
+		c.AllowReset = "auto"
+	case "on", "true":
+		c.AllowReset = "on"
+	case "off", "false":
+		c.AllowReset = "off"
+	default:
+		bad(r.allowReset, "must be auto, on or off")
+	}
 	switch {
-	case c.Store == "sqlite":
+	case c.Store == "sqlite", c.Store == "memory":
 	case strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://"):
 		if c.SecretFile == "" && c.Secret == "" {
 			bad(r.store, "needs the server secret that every replica shares: --secret-file FILE or env IDPOOL_SECRET (idpool secret prints a new one)")
 		}
 	default:
-		bad(r.store, "must be sqlite or a postgres:// URL")
+		bad(r.store, "must be sqlite, memory or a postgres:// URL")
 	}
 	switch c.Auth {
 	case "permissive":

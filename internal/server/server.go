@@ -19,6 +19,7 @@ import (
 	"github.com/idpool/idpool/internal/metrics"
 	"github.com/idpool/idpool/internal/model"
 	"github.com/idpool/idpool/internal/ratelimit"
+	"github.com/idpool/idpool/internal/seed"
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/tokens"
@@ -77,6 +78,12 @@ type Options struct {
 	// and internal errors are logged either way; audit lines go to Logger
 	// at info level whatever AccessLog says.
 	AccessLog bool
+	// Seed is applied by New, before the server answers anything, and
+	// again after every reset; nil seeds nothing.
+	Seed *seed.Seed
+	// Reset says who may call POST /_idpool/reset; the zero value,
+	// ResetAuto, lets anyone in permissive mode and nobody in strict mode.
+	Reset ResetPolicy
 }
 
 // InsecureDevelopmentSecret is the server secret of a Server built without
@@ -100,6 +107,14 @@ type Server struct {
 	store     store.Store
 	metrics   *metrics.Metrics
 	accessLog bool
+
+	svc            *cognito.Service
+	seed           *seed.Seed
+	defaultAccount string
+	resetPolicy    ResetPolicy
+	// strict verifies the signature of reset requests in strict mode
+	// (nil in permissive mode).
+	strict *auth.Strict
 }
 
 // New builds a Server from its options.
@@ -167,8 +182,10 @@ func New(o Options) (*Server, error) {
 	}
 	var authn awsjson.Authenticator = auth.Permissive{DefaultAccount: o.DefaultAccount}
 	var longTerm sts.LongTermKeys
+	var strict *auth.Strict
 	if o.Keys != nil {
-		authn = auth.Strict{Keys: o.Keys, Minter: minter, Now: o.Clock}
+		strict = &auth.Strict{Keys: o.Keys, Minter: minter, Now: o.Clock}
+		authn = *strict
 		longTerm = o.Keys.Lookup
 	}
 	var limits awsjson.Limiter
@@ -201,11 +218,16 @@ func New(o Options) (*Server, error) {
 		Observer:            obs,
 	})
 	register(api, svc)
+	if err := applySeed(context.Background(), svc, o.Seed, o.DefaultAccount, o.Logger); err != nil {
+		return nil, err
+	}
 
-	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand, ring: ring, issuer: issuer, store: st, metrics: mtr, accessLog: o.AccessLog}
+	s := &Server{log: o.Logger, now: o.Clock, rand: o.Rand, ring: ring, issuer: issuer, store: st, metrics: mtr, accessLog: o.AccessLog,
+		svc: svc, seed: o.Seed, defaultAccount: o.DefaultAccount, resetPolicy: o.Reset, strict: strict}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
 	mux.HandleFunc("GET /ready", s.ready)
+	mux.HandleFunc("POST "+ResetPath, s.reset)
 	if !o.MetricsOffAPI {
 		mux.Handle("GET /metrics", mtr.Handler())
 	}
