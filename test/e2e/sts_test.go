@@ -134,7 +134,7 @@ func TestSTSGetCallerIdentity(t *testing.T) {
 		code, msg string
 		status    int
 	}{
-		{"tampered secret", static(ak, "x"+sk[1:], tok), "SignatureDoesNotMatch", msgSignatureMismatch, 403},
+		{"tampered secret", static(ak, flip(sk), tok), "SignatureDoesNotMatch", msgSignatureMismatch, 403},
 		{"another session's secret", static(ak, aws.ToString(user.SecretKey), tok), "SignatureDoesNotMatch", msgSignatureMismatch, 403},
 		{"garbage session token", static(ak, sk, "garbage"), "InvalidClientTokenId", msgInvalidClientToken, 403},
 		{"tampered session token", static(ak, sk, string(altered)), "InvalidClientTokenId", msgInvalidClientToken, 403},
