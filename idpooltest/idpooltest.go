@@ -230,6 +230,7 @@ func (s *Server) Reset() {
 // nothing.
 func (s *Server) Close() {
 	s.once.Do(func() {
+		s.srv.CloseStreams()
 		s.http.Close()
 		if err := s.store.Close(); err != nil && !errors.Is(err, memory.ErrClosed) {
 			if s.t != nil {

@@ -249,6 +249,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		MetricsOffAPI:       cfg.MetricsListen != "",
 		Seed:                sd,
 		Reset:               resetPolicy(cfg),
+		ConsoleOff:          cfg.Console == "off",
 	})
 	if err != nil {
 		return err
@@ -273,6 +274,11 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		go http.Serve(sl, side.mux)
 		log.Info(side.what, "addr", sl.Addr().String())
 	}
+	if cfg.Console == "on" && cfg.Auth != "strict" && !isLoopback(ln.Addr()) {
+		log.Warn("the web console is open to anyone who reaches "+ln.Addr().String()+" in permissive mode, and can change and delete "+
+			"every pool: listen on loopback, use --auth strict (the console then asks for a key), or --console off",
+			"console", "/console/")
+	}
 	if cfg.Auth == "strict" && cfg.Logins != "verify" {
 		log.Warn("--auth strict with --logins trust: login tokens are read without their signatures, so anyone can write one that " +
 			"signs in as any user of a pool's providers and gets its authenticated role; use --logins verify for a real service (docs/trust.md)")
@@ -286,7 +292,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	}
 	attrs := []any{"addr", ln.Addr().String(), "tls", cfg.TLS(), "store", storeName(cfg), "issuer", issuer,
 		"auth", cfg.Auth, "logins", cfg.Logins, "trusted_roles", roles.Len(), "rate_limits", cfg.RateLimits,
-		"seeded_pools", sd.Len(), "reset", cfg.AllowReset, "version", buildVersion(version, readBuildInfo())}
+		"seeded_pools", sd.Len(), "reset", cfg.AllowReset, "console", cfg.Console, "version", buildVersion(version, readBuildInfo())}
 	if cfg.ConfigFile != "" {
 		attrs = append(attrs, "config", cfg.ConfigFile)
 	}
@@ -544,4 +550,10 @@ func debugMux() *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// isLoopback reports whether a listener's address is a loopback one.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

@@ -30,6 +30,7 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 		// these credentials, and named the roles the pool names for it.
 		methods []string
 		named   []string
+		why     string
 	)
 	devToken, hasCognito := in.Logins[cognitoProvider]
 	switch {
@@ -37,6 +38,7 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 		if role, err = s.guestRole(p, ident); err != nil {
 			return nil, err
 		}
+		why = "the pool's unauthenticated role: a guest identity (no logins)"
 		methods = amr(p, nil)
 		named = namedRoles(p, methods, nil)
 	case hasCognito:
@@ -63,10 +65,12 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 			}
 			identityID = survivor.ID
 		}
+		why = "the pool's default authenticated role: role mappings do not apply to developer identities"
 		if slices.Contains(claims.AMR, "unauthenticated") {
 			if role, err = s.guestRole(p, ident); err != nil {
 				return nil, err
 			}
+			why = "the pool's unauthenticated role: the developer token is a guest's"
 		} else if role, err = defaultRole(p, "authenticated"); err != nil {
 			// Developer identities always get the default authenticated
 			// role; role mappings do not apply to them.
@@ -85,7 +89,7 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 			return nil, err
 		}
 		identityID = survivor.ID
-		if role, _, err = chooseRole(p, public, in.CustomRoleArn); err != nil {
+		if role, why, err = chooseRole(p, public, in.CustomRoleArn); err != nil {
 			return nil, err
 		}
 		// The tags the OpenID token for these logins carries (one rule for
@@ -95,6 +99,9 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, in *GetCredenti
 		named = namedRoles(p, methods, public)
 	}
 	w := trust.WebIdentity{Audience: p.ID, Subject: identityID, AMR: methods, Tagged: len(tags) > 0}
+	if d, ok := ctx.Value(decisionKey{}).(*RoleDecision); ok {
+		d.RoleARN, d.Why = role, why
+	}
 	if !s.mayAssume(ctx, enhancedFlow, role, w, p.Account, named) {
 		// AWS asks STS for the role, and STS refuses a role whose trust
 		// policy does not accept the pool's token.
@@ -184,4 +191,21 @@ func (s *Service) verifyCognitoToken(ctx context.Context, p *store.Pool, ident *
 		return nil, loginsMismatch()
 	}
 	return c, nil
+}
+
+// RoleDecision is the role GetCredentialsForIdentity chose and, in a
+// sentence, why: the rule of a role mapping, a token's claim, a default
+// role. The console shows it.
+type RoleDecision struct {
+	RoleARN string
+	Why     string
+}
+
+type decisionKey struct{}
+
+// WithRoleDecision returns a context in which GetCredentialsForIdentity
+// fills d in once it has chosen a role (before the role's trust policy is
+// checked, so a refused role is explained too).
+func WithRoleDecision(ctx context.Context, d *RoleDecision) context.Context {
+	return context.WithValue(ctx, decisionKey{}, d)
 }

@@ -428,16 +428,39 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 	if err != nil {
 		return nil, err
 	}
+	err = s.unlinkLogins(ctx, p, ident.ID, in.LoginsToRemove, func(cur *store.Identity) error {
+		linked := map[loginRef]bool{}
+		for _, l := range cur.Logins {
+			linked[refOf(l)] = true
+		}
+		for _, l := range logins {
+			if linked[loginRef{l.Provider, l.Subject}] {
+				return nil
+			}
+		}
+		return loginsMismatch()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// unlinkLogins removes an identity's logins of the given providers, once
+// proof accepts the identity as it stands in the transaction; removing
+// the last login disables the identity. A provider that is not linked is
+// ignored. UnlinkIdentity and the console's UnlinkLogins share it.
+func (s *Service) unlinkLogins(ctx context.Context, p *store.Pool, identityID string, providers []string, proof func(cur *store.Identity) error) error {
 	var (
 		removed  []string // providers unlinked
 		disabled bool
 	)
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		// The function may run more than once: start over each time.
 		removed, disabled = nil, false
-		cur, err := tx.GetIdentity(ctx, ident.ID)
+		cur, err := tx.GetIdentity(ctx, identityID)
 		if errors.Is(err, store.ErrNotFound) {
-			return identityNotFound(ident.ID)
+			return identityNotFound(identityID)
 		}
 		if err != nil {
 			return err
@@ -445,20 +468,12 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 		if cur.Disabled {
 			return forbidden(cur.ID)
 		}
-		linked := map[loginRef]bool{}
-		for _, l := range cur.Logins {
-			linked[refOf(l)] = true
-		}
-		proven := false
-		for _, l := range logins {
-			proven = proven || linked[loginRef{l.Provider, l.Subject}]
-		}
-		if !proven {
-			return loginsMismatch()
+		if err := proof(cur); err != nil {
+			return err
 		}
 		remaining := len(cur.Logins)
 		for _, l := range cur.Logins {
-			if slices.Contains(in.LoginsToRemove, l.Provider) {
+			if slices.Contains(providers, l.Provider) {
 				if err := tx.UnlinkLogin(ctx, p.ID, l.Provider, l.Subject); err != nil {
 					return err
 				}
@@ -475,12 +490,12 @@ func (s *Service) UnlinkIdentity(ctx context.Context, in *UnlinkIdentityInput) (
 		return tx.UpdateIdentity(ctx, cur)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(removed) > 0 {
-		s.audit(ctx, event{action: auditIdentityUnlink, account: p.Account, pool: p.ID, identity: ident.ID, providers: removed, disabled: disabled})
+		s.audit(ctx, event{action: auditIdentityUnlink, account: p.Account, pool: p.ID, identity: identityID, providers: removed, disabled: disabled})
 	}
-	return &Empty{}, nil
+	return nil
 }
 
 // developerPool returns the caller's pool for a developer operation naming

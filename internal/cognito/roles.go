@@ -44,30 +44,33 @@ func mappingKey(l *federation.Login) string {
 // the first login, in provider order, whose provider has a role mapping
 // decides; without any mapping, a SAML login's role attribute, else the
 // default authenticated role.
-func chooseRole(p *store.Pool, logins []*federation.Login, customRoleARN string) (roleARN string, decidedBy *federation.Login, err error) {
+//
+// why says, in a sentence, what chose the role (the console shows it).
+func chooseRole(p *store.Pool, logins []*federation.Login, customRoleARN string) (roleARN, why string, err error) {
 	for _, l := range logins {
-		m, ok := p.RoleMappings[mappingKey(l)]
+		key := mappingKey(l)
+		m, ok := p.RoleMappings[key]
 		if !ok {
 			continue
 		}
-		var role string
+		var role, rule string
 		var ambiguous bool
 		if m.Type == "Token" {
-			role, ambiguous, err = tokenRole(l, customRoleARN)
+			role, rule, ambiguous, err = tokenRole(l, customRoleARN)
 		} else {
-			role, ambiguous, err = rulesRole(m, l, customRoleARN)
+			role, rule, ambiguous, err = rulesRole(m, l, customRoleARN)
 		}
 		if err != nil {
-			return "", nil, err
+			return "", "", err
 		}
 		if !ambiguous {
-			return role, l, nil
+			return role, "role mapping of " + key + " (" + m.Type + "): " + rule, nil
 		}
 		if m.AmbiguousRoleResolution == "Deny" {
-			return "", nil, apierr.Errorf(apierr.NotAuthorized, "The ambiguous role mapping rules for: %s denied this request.", mappingKey(l))
+			return "", "", apierr.Errorf(apierr.NotAuthorized, "The ambiguous role mapping rules for: %s denied this request.", key)
 		}
 		role, err := defaultRole(p, "authenticated")
-		return role, l, err
+		return role, "role mapping of " + key + " (" + m.Type + ") was ambiguous (" + rule + "): AmbiguousRoleResolution AuthenticatedRole gives the default authenticated role", err
 	}
 	for _, l := range logins {
 		if l.Kind != federation.SAML {
@@ -76,19 +79,15 @@ func chooseRole(p *store.Pool, logins []*federation.Login, customRoleARN string)
 		roles := samlRoles(l)
 		switch {
 		case customRoleARN != "" && slices.Contains(roles, customRoleARN):
-			return customRoleARN, l, nil
+			return customRoleARN, "the CustomRoleArn is one of the roles the SAML assertion of " + l.Provider + " offers", nil
 		case customRoleARN != "":
-			return "", nil, roleNotOffered(customRoleARN)
+			return "", "", roleNotOffered(customRoleARN)
 		case len(roles) == 1:
-			return roles[0], l, nil
+			return roles[0], "the only role the SAML assertion of " + l.Provider + " offers", nil
 		}
 	}
 	role, err := defaultRole(p, "authenticated")
-	var first *federation.Login
-	if len(logins) > 0 {
-		first = logins[0]
-	}
-	return role, first, err
+	return role, "the pool's default authenticated role: no role mapping applies to these logins", err
 }
 
 func roleNotOffered(arn string) error {
@@ -100,43 +99,48 @@ func roleNotOffered(arn string) error {
 // tokenRole applies a Token role mapping: CustomRoleArn must be among the
 // token's cognito:roles; else cognito:preferred_role decides; else the
 // choice is ambiguous.
-func tokenRole(l *federation.Login, customRoleARN string) (role string, ambiguous bool, err error) {
+func tokenRole(l *federation.Login, customRoleARN string) (role, why string, ambiguous bool, err error) {
 	roles := claimStrings(l.Claims["cognito:roles"])
 	if customRoleARN != "" {
 		if slices.Contains(roles, customRoleARN) {
-			return customRoleARN, false, nil
+			return customRoleARN, "the CustomRoleArn is among the token's cognito:roles", false, nil
 		}
-		return "", false, roleNotOffered(customRoleARN)
+		return "", "", false, roleNotOffered(customRoleARN)
 	}
 	if preferred, ok := l.Claims["cognito:preferred_role"].(string); ok && preferred != "" {
-		return preferred, false, nil
+		return preferred, "the token's cognito:preferred_role", false, nil
 	}
-	return "", true, nil
+	return "", "the token has no cognito:preferred_role", true, nil
 }
 
 // rulesRole applies a Rules role mapping: the first rule that matches the
 // token's claims decides. A CustomRoleArn must be the role of one of the
 // matching rules.
-func rulesRole(m store.RoleMapping, l *federation.Login, customRoleARN string) (role string, ambiguous bool, err error) {
+func rulesRole(m store.RoleMapping, l *federation.Login, customRoleARN string) (role, why string, ambiguous bool, err error) {
 	if m.RulesConfiguration == nil {
-		return "", true, nil
+		return "", "no rules", true, nil
 	}
-	var matched []string
-	for _, r := range m.RulesConfiguration.Rules {
+	var matched []int
+	rules := m.RulesConfiguration.Rules
+	for i, r := range rules {
 		if ruleMatches(r, l.Claims) {
-			matched = append(matched, r.RoleARN)
+			matched = append(matched, i)
 		}
 	}
 	if len(matched) == 0 {
-		return "", true, nil
+		return "", "no rule matched", true, nil
 	}
-	if customRoleARN != "" {
-		if slices.Contains(matched, customRoleARN) {
-			return customRoleARN, false, nil
+	for _, i := range matched {
+		if customRoleARN == "" || rules[i].RoleARN == customRoleARN {
+			return rules[i].RoleARN, describeRule(i, rules[i]), false, nil
 		}
-		return "", false, roleNotOffered(customRoleARN)
 	}
-	return matched[0], false, nil
+	return "", "", false, roleNotOffered(customRoleARN)
+}
+
+// describeRule names a rule for people: its position, from 1, and its test.
+func describeRule(i int, r store.MappingRule) string {
+	return fmt.Sprintf("rule %d (%s %s %q) matched", i+1, r.Claim, r.MatchType, r.Value)
 }
 
 // ruleMatches evaluates one rule against the claims. A NotEqual rule on an

@@ -79,6 +79,9 @@ type Config struct {
 	// mode, refused in strict mode), "on" (allowed; in strict mode only
 	// signed with a configured key) or "off" (refused).
 	AllowReset string
+	// Console is "on" (the web console at /console/: open in permissive
+	// mode, behind a sign-in in strict mode) or "off".
+	Console string
 }
 
 // Memory reports whether the store is the in-memory one, which keeps
@@ -122,7 +125,7 @@ type setting struct {
 type raw struct {
 	listen, dataDir, account, region, maxPools, logLevel, logFormat, issuer, secretFile, credLifetime value
 	auth, credentialsFile, logins, providersFile, rolesFile, rateLimits, store, debugListen           value
-	storeTimeout, storeCacheTTL, metricsListen, accessLog, tlsCert, tlsKey, seed, allowReset          value
+	storeTimeout, storeCacheTTL, metricsListen, accessLog, tlsCert, tlsKey, seed, allowReset, console value
 }
 
 // settings is the table of serve's settings, in the order -h lists them.
@@ -157,6 +160,8 @@ func (r *raw) settings(getenv func(string) string) []setting {
 			"idempotent: the same file again changes nothing (see README)", &r.seed, nil},
 		{"allow-reset", "IDPOOL_ALLOW_RESET", "auto", "who may POST /_idpool/reset (delete every pool and identity, apply --seed again): " +
 			"auto (anyone in permissive mode, nobody in strict mode), on (in strict mode: requests SigV4-signed with a configured key) or off", &r.allowReset, nil},
+		{"console", "IDPOOL_CONSOLE", "on", "on or off: the web console at /console/ (open in permissive mode: keep such a server on loopback; " +
+			"strict mode asks for an access key and secret of --credentials-file)", &r.console, nil},
 		{"rate-limits", "IDPOOL_RATE_LIMITS", "off", "off, aws (AWS's published rates), or Operation=requests-per-second entries, comma-separated (e.g. aws,GetId=100)", &r.rateLimits, nil},
 		{"metrics-listen", "IDPOOL_METRICS_LISTEN", "", "address serving /metrics and the /debug/pprof profiles apart from the API, whose own /metrics it then turns off (off when empty; keep it private)", &r.metricsListen, nil},
 		{"debug-listen", "IDPOOL_DEBUG_LISTEN", "", "address serving /debug/pprof profiles (off when empty; keep it on loopback; --metrics-listen serves them too)", &r.debugListen, nil},
@@ -325,6 +330,14 @@ func (r *raw) validate(getenv func(string) string) (*Config, []error) {
 		bad(r.storeCacheTTL, "must be a duration from 0 to 10s")
 	} else {
 		c.StoreCacheTTL = d
+	}
+	switch r.console.text {
+	case "on", "true":
+		c.Console = "on"
+	case "off", "false":
+		c.Console = "off"
+	default:
+		bad(r.console, "must be on or off")
 	}
 	switch r.allowReset.text {
 	case "auto":

@@ -12,6 +12,7 @@ import (
 
 	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/awsjson"
+	"github.com/idpool/idpool/internal/console"
 	"github.com/idpool/idpool/internal/reqinfo"
 )
 
@@ -109,6 +110,13 @@ func (s *Server) finish(ctx context.Context, r *http.Request, ex *exchange, id s
 	d := s.now().Sub(start)
 	if ex.outcome.Operation != "" || ex.outcome.Code != "" {
 		s.metrics.Operation(ex.outcome.Operation).Observe(ex.status, ex.outcome.Code, d)
+		if s.activity != nil {
+			s.activity.Record(console.Entry{
+				Time: start, RequestId: id, Account: ex.account,
+				Operation: clip(ex.outcome.Operation, maxLoggedText), Status: ex.status, ErrorType: ex.outcome.Code,
+				DurationMs: float64(d) / float64(time.Millisecond),
+			})
+		}
 	}
 	if !s.accessLog {
 		return
@@ -177,6 +185,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (to flush an
+// event stream).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	r.wrote = true

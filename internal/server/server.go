@@ -15,6 +15,7 @@ import (
 	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/awsjson"
 	"github.com/idpool/idpool/internal/cognito"
+	"github.com/idpool/idpool/internal/console"
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/metrics"
 	"github.com/idpool/idpool/internal/model"
@@ -84,6 +85,10 @@ type Options struct {
 	// Reset says who may call POST /_idpool/reset; the zero value,
 	// ResetAuto, lets anyone in permissive mode and nobody in strict mode.
 	Reset ResetPolicy
+	// ConsoleOff leaves the web console (/console/) out. The zero value
+	// serves it: open in permissive mode, behind a sign-in with the
+	// strict mode keys otherwise.
+	ConsoleOff bool
 }
 
 // InsecureDevelopmentSecret is the server secret of a Server built without
@@ -115,6 +120,9 @@ type Server struct {
 	// strict verifies the signature of reset requests in strict mode
 	// (nil in permissive mode).
 	strict *auth.Strict
+	// console and activity are nil when the console is off.
+	console  *console.Console
+	activity *console.Activity
 }
 
 // New builds a Server from its options.
@@ -230,6 +238,18 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("POST "+ResetPath, s.reset)
 	if !o.MetricsOffAPI {
 		mux.Handle("GET /metrics", mtr.Handler())
+	}
+	if !o.ConsoleOff {
+		s.activity = console.NewActivity(o.Clock)
+		s.console = console.New(console.Options{
+			Service: svc, Model: m, Register: func(h *awsjson.Handler) { register(h, svc) },
+			Limiter: limits, Logger: o.Logger, Keys: o.Keys,
+			WrapAuthenticator: func(a awsjson.Authenticator) awsjson.Authenticator { return authenticator{next: a} },
+			DefaultAccount:    o.DefaultAccount, DefaultRegion: o.DefaultRegion,
+			Ring: ring, Issuer: issuer, Activity: s.activity, Clock: o.Clock, Rand: o.Rand,
+			API: func() http.Handler { return s.handler },
+		})
+		s.console.Mount(mux)
 	}
 	issuer.Mount(mux)
 	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm, Trust: svc, Observer: obs})
@@ -351,6 +371,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if s.console != nil {
+		// Event streams would hold the shutdown up until its timeout.
+		hs.RegisterOnShutdown(s.console.Close)
+	}
 	ringCtx, stopRing := context.WithCancel(ctx)
 	defer stopRing()
 	go s.ring.Run(ringCtx)
@@ -370,4 +394,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// CloseStreams ends the console's event streams, which a server shut down
+// by other means than Serve (an httptest server, say) must do before it
+// waits for the requests in flight.
+func (s *Server) CloseStreams() {
+	if s.console != nil {
+		s.console.Close()
+	}
 }
