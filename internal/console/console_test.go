@@ -200,6 +200,17 @@ func TestStateChangesNeedTheCSRFToken(t *testing.T) {
 			t.Errorf("%s: %d %s, want 403 InvalidCsrfToken", name, r.Code, r.Body)
 		}
 	}
+	// Another site's page cannot post, even with the token.
+	r := httptest.NewRequest("POST", "http://idpool.test/console/api/aws", strings.NewReader(create))
+	r.AddCookie(b.cookie)
+	r.Header.Set("X-Amz-Target", "AWSCognitoIdentityService.CreateIdentityPool")
+	r.Header.Set("X-Idpool-Csrf", b.csrf)
+	r.Header.Set("Origin", "http://evil.test")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("cross-origin POST: %d %s", w.Code, w.Body)
+	}
 	if w := b.call("ListIdentityPools", `{"MaxResults":10}`); !strings.Contains(w.Body.String(), `"IdentityPools":[]`) {
 		t.Fatalf("a refused request created a pool: %s", w.Body)
 	}
@@ -245,6 +256,14 @@ func TestStrictSignIn(t *testing.T) {
 		} else if strings.Contains(w.Body.String(), "alicesecret") {
 			t.Errorf("the answer shows the secret: %s", w.Body)
 		}
+	}
+	// A sign-in posted by another site is refused (login CSRF).
+	r := httptest.NewRequest("POST", "http://idpool.test/console/api/signin", strings.NewReader(`{"AccessKeyId":"AKIDALICE","SecretAccessKey":"alicesecret"}`))
+	r.Header.Set("Origin", "https://evil.test")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusForbidden || len(rec.Result().Cookies()) != 0 {
+		t.Errorf("cross-origin sign-in: %d %s", rec.Code, rec.Body)
 	}
 	w := b.signIn("AKIDALICE", "alicesecret")
 	if w.Code != http.StatusOK || b.cookie == nil {

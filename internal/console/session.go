@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -146,9 +147,31 @@ func setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int)
 
 type sessionKey struct{}
 
-// guard admits a POST only with a live session and its CSRF token.
+// sameOrigin reports whether a POST comes from the console's own pages:
+// browsers send Origin on every cross-origin POST (and on same-origin ones
+// too); a request without one comes from no page at all.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+func (c *Console) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	c.o.Logger.WarnContext(r.Context(), "console request from another origin refused", "path", r.URL.Path, "origin", clip(r.Header.Get("Origin"), 256))
+	writeStatus(w, apierr.New(codeCSRF, "The request comes from another site."), http.StatusForbidden)
+}
+
+// guard admits a POST only from the console's origin, with a live session
+// and its CSRF token.
 func (c *Console) guard(next func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !sameOrigin(r) {
+			c.crossOrigin(w, r)
+			return
+		}
 		ss := c.sessions.get(cookieValue(r))
 		if ss == nil {
 			c.fail(w, r, apierr.New(codeNoSesion, "Sign in to the console first."))
@@ -246,6 +269,12 @@ func (c *Console) session(w http.ResponseWriter, r *http.Request) {
 // signIn checks an access key and secret of the configured credentials
 // (constant-time) and starts a session acting for the key's account.
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		// A sign-in from another site would sign the browser in as
+		// someone else's key.
+		c.crossOrigin(w, r)
+		return
+	}
 	if !c.strict() {
 		c.fail(w, r, apierr.New(apierr.InvalidParameter, "This server runs in permissive mode: the console needs no sign-in."))
 		return
