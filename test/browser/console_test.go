@@ -436,3 +436,106 @@ func TestConsoleStrict(t *testing.T) {
 	}
 	b.Check()
 }
+
+// TestConsoleIdentityPagesAndEdit: the identity list pages through a pool
+// 20 at a time, hides disabled identities on request, and the pool form
+// edits what is there.
+func TestConsoleIdentityPagesAndEdit(t *testing.T) {
+	const poolID = "us-east-1:0f0f0f0f-1111-4222-8333-444444444444"
+	srv := idpooltest.New(t, idpooltest.WithSeedYAML([]byte(`
+pools:
+  - IdentityPoolId: `+poolID+`
+    IdentityPoolName: paged
+    AllowUnauthenticatedIdentities: true
+    SupportedLoginProviders:
+      graph.facebook.com: "1234"
+    IdentityPoolTags:
+      team: web
+      stage: test
+`)))
+	ctx := context.Background()
+	app := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
+	for range 24 {
+		if _, err := app.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(poolID)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Unlinking an identity's last login disables it.
+	fb := map[string]string{"graph.facebook.com": "leaver"}
+	gone, err := app.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(poolID), Logins: fb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.UnlinkIdentity(ctx, &cognitoidentity.UnlinkIdentityInput{IdentityId: gone.IdentityId, Logins: fb, LoginsToRemove: []string{"graph.facebook.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	disabled := aws.ToString(gone.IdentityId)
+
+	b := NewTab(t, srv.URL)
+	b.Open("#/pools/"+poolID, "pool")
+	rows := `document.querySelectorAll("#identity-list tr[data-identity-id]").length`
+	ids := func() []string {
+		return Eval[[]string](b, "identity ids", `[...document.querySelectorAll("#identity-list tr[data-identity-id]")].map((r) => r.dataset.identityId)`)
+	}
+	b.Until("a first page of 20", rows+` === 20`)
+	seen := map[string]bool{}
+	for _, id := range ids() {
+		seen[id] = true
+	}
+	b.Click("#next-page")
+	b.Until("a second page of 5", rows+` === 5`)
+	for _, id := range ids() {
+		seen[id] = true
+	}
+	if len(seen) != 25 || !seen[disabled] {
+		t.Errorf("two pages showed %d distinct identities (disabled one among them: %v), want 25", len(seen), seen[disabled])
+	}
+	if Eval[bool](b, "next hidden", `!document.querySelector("#next-page").hidden`) {
+		t.Error("the last page offers a next page")
+	}
+	b.Click("#prev-page")
+	b.Until("the first page again", rows+` === 20`)
+
+	b.Click("#hide-disabled")
+	b.Until("a first page of 20", rows+` === 20`)
+	b.Click("#next-page")
+	b.Until("a second page of 4 without the disabled identity", rows+` === 4`)
+	for _, id := range ids() {
+		if id == disabled {
+			t.Error("HideDisabled still lists the disabled identity")
+		}
+	}
+
+	b.Open("#/identities/"+disabled, "identity")
+	if got := b.Text("#identity-disabled"); got != "yes" {
+		t.Errorf("the disabled identity's page says disabled = %q", got)
+	}
+
+	// Edit: the form shows what is there, and saves what changed.
+	b.Open("#/pools/"+poolID, "pool")
+	b.Click("#edit-pool")
+	b.Ready("pool-form")
+	if got := Eval[string](b, "name", `document.querySelector("#f-name").value`); got != "paged" {
+		t.Errorf("edit form name = %q", got)
+	}
+	if got := Eval[string](b, "providers", `document.querySelector("#f-providers").value`); got != "graph.facebook.com=1234" {
+		t.Errorf("edit form providers = %q", got)
+	}
+	b.Type("#f-name", "renamed")
+	b.Type("#f-tags", "team=mobile")
+	b.Click("#save-pool")
+	b.Until("the renamed pool", `document.body.dataset.ready === "pool" && document.querySelector("#pool-name").textContent === "renamed"`)
+	b.NoError("saving the pool")
+	api := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDBROWSERTEST", "secret-key", "")})
+	pool, err := api.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: aws.String(poolID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(pool.IdentityPoolName) != "renamed" || len(pool.IdentityPoolTags) != 1 || pool.IdentityPoolTags["team"] != "mobile" ||
+		pool.SupportedLoginProviders["graph.facebook.com"] != "1234" || !pool.AllowUnauthenticatedIdentities {
+		t.Errorf("the pool after the edit: name %q, tags %v, providers %v, guests %v", aws.ToString(pool.IdentityPoolName),
+			pool.IdentityPoolTags, pool.SupportedLoginProviders, pool.AllowUnauthenticatedIdentities)
+	}
+	b.Check()
+}
