@@ -17,7 +17,8 @@ import (
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/store/readcache"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -51,6 +52,34 @@ type Store struct {
 	closed    bool
 
 	obs atomic.Pointer[Observer] // nil: nobody observes
+
+	// faults, set only by tests, fails the write path at a faultPoint:
+	// an error it returns is taken as SQLite's answer there. Unset, it
+	// costs one nil check per transaction.
+	faults func(faultPoint) error
+}
+
+// faultPoint names a step of a group commit where a test can inject what
+// a failing disk makes SQLite answer.
+type faultPoint int
+
+const (
+	faultBegin  faultPoint = iota // BEGIN IMMEDIATE
+	faultCommit                   // COMMIT: the WAL write and its fsync
+)
+
+// fault is the error injected at p, if any.
+func (s *Store) fault(p faultPoint) error {
+	if s.faults == nil {
+		return nil
+	}
+	return s.faults(p)
+}
+
+// connections lists the store's database handles by role, each of which
+// must carry the durability settings of dsn: the tests check every one.
+func (s *Store) connections() map[string]*sql.DB {
+	return map[string]*sql.DB{"writer": s.w, "reader": s.r, "checkpointer": s.ck}
 }
 
 // Observer is told about the store's group commits and checkpoints, for
@@ -464,7 +493,11 @@ func (s *Store) commit(batch []*write) {
 	}()
 	ctx := context.Background()
 	q := cachedQuerier{c: s.ws, db: s.wc}
-	if _, err := q.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	err := s.fault(faultBegin)
+	if err == nil {
+		_, err = q.ExecContext(ctx, "BEGIN IMMEDIATE")
+	}
+	if err != nil {
 		for _, w := range batch {
 			w.err = fmt.Errorf("sqlite: begin: %w", err)
 		}
@@ -510,8 +543,10 @@ func (s *Store) commit(batch []*write) {
 		}
 		if w.err = w.fn(t); w.err != nil {
 			if _, err := q.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
-				// The transaction can no longer be trusted: fail the batch.
-				s.failAll(batch, fmt.Errorf("sqlite: rollback to savepoint: %w", err))
+				// The transaction can no longer be trusted (SQLite rolls
+				// it back whole on a full disk or an I/O error): fail the
+				// batch, with the error that ended it.
+				s.failAll(batch, fmt.Errorf("sqlite: transaction ended by %w (rollback to savepoint: %v)", w.err, err))
 				return
 			}
 		}
@@ -525,11 +560,19 @@ func (s *Store) commit(batch []*write) {
 			w.committed = t.committed
 		}
 	}
-	applied += s.insertGuests(ctx, t, guests)
+	inserted, err := s.insertGuests(ctx, t, guests)
+	if err != nil {
+		// The transaction may be gone: nothing of the batch commits.
+		s.failAll(batch, fmt.Errorf("sqlite: insert guests: %w", err))
+		return
+	}
+	applied += inserted
 	if applied == 0 {
 		return
 	}
-	_, err := q.ExecContext(ctx, "COMMIT")
+	if err = s.fault(faultCommit); err == nil {
+		_, err = q.ExecContext(ctx, "COMMIT")
+	}
 	if changes {
 		// Even when COMMIT reports an error: what it did is not known.
 		s.cache.Invalidate()
@@ -568,10 +611,15 @@ var guestInsertSQL = func() map[int]string {
 }()
 
 // insertGuests inserts the guest identities of a batch, a chunk of rows
-// per statement; if a chunk fails (a taken id, a pool deleted in the same
-// batch), each of its rows is inserted alone so that only the faulty ones
-// fail. It returns how many were inserted.
-func (s *Store) insertGuests(ctx context.Context, t *tx, guests []*write) int {
+// per statement; if a chunk breaks a constraint (a taken id, a pool
+// deleted in the same batch), each of its rows is inserted alone so that
+// only the faulty ones fail. It returns how many were inserted.
+//
+// Any other failure (a full disk, an I/O error) may have made SQLite roll
+// back the whole transaction, after which every further statement would
+// commit on its own: insertGuests then stops and returns the error, and
+// the batch must fail as a whole.
+func (s *Store) insertGuests(ctx context.Context, t *tx, guests []*write) (int, error) {
 	n := 0
 	args := make([]any, 0, 5*guestChunks[0])
 	for len(guests) > 0 {
@@ -590,18 +638,37 @@ func (s *Store) insertGuests(ctx context.Context, t *tx, guests []*write) int {
 				g := w.guest
 				args = append(args, g.ID, g.PoolID, g.CreatedAt.UnixNano(), g.UpdatedAt.UnixNano(), g.Disabled)
 			}
-			if _, err := t.q.ExecContext(ctx, guestInsertSQL[size], args...); err == nil {
+			_, err := t.q.ExecContext(ctx, guestInsertSQL[size], args...)
+			if err == nil {
 				n += size
 				continue
 			}
+			if !statementOnly(err) {
+				return n, err
+			}
 		}
 		for _, w := range chunk {
-			if w.err = t.InsertIdentity(w.ctx, w.guest); w.err == nil {
+			w.err = t.InsertIdentity(w.ctx, w.guest)
+			switch {
+			case w.err == nil:
 				n++
+			case !statementOnly(w.err):
+				return n, w.err
 			}
 		}
 	}
-	return n
+	return n, nil
+}
+
+// statementOnly reports whether SQLite undid only the failed statement,
+// leaving the transaction open: a constraint violation (which the tx's
+// methods report as store.ErrExists or store.ErrNotFound).
+func statementOnly(err error) bool {
+	if errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotFound) {
+		return true
+	}
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
 // failAll reports err to every write of the batch that had succeeded:
