@@ -1,0 +1,217 @@
+package main
+
+// mutations are the hand-written bugs scripts/mutants checks the tests
+// catch. The first four survived every test once (issue 16); the others
+// are the mistakes most likely in each area. Keep Old exact and unique in
+// its file; a refactoring that moves the code makes a mutation stale,
+// and it is then rewritten for the new code, not dropped.
+var mutations = []Mutation{
+	// --- the four that once survived ---
+	{
+		Name:     "sqlite: synchronous lowered from FULL to NORMAL",
+		File:     "internal/store/sqlite/sqlite.go",
+		Old:      `q.Add("_pragma", "synchronous(FULL)")`,
+		New:      `q.Add("_pragma", "synchronous(NORMAL)")`,
+		Packages: []string{"./internal/store/sqlite"},
+	},
+	{
+		Name: "sqlite: a failed COMMIT reported as success",
+		File: "internal/store/sqlite/sqlite.go",
+		Old: `	if err != nil {
+		s.failAll(batch, fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}`,
+		New: `	if err != nil {
+		return
+	}`,
+		Packages: []string{"./internal/store/sqlite"},
+	},
+	{
+		Name:     "tokens: the issuer check removed from Verify",
+		File:     "internal/tokens/issuer.go",
+		Old:      `if wc.Iss != i.url {`,
+		New:      `if false && wc.Iss != i.url {`,
+		Packages: []string{"./internal/tokens"},
+	},
+	{
+		Name:     "tokens: retired keys leave the JWKS at retirement, not after the longest token lifetime",
+		File:     "internal/tokens/keyring.go",
+		Old:      `return k.retiresAt != nil && now.After(k.retiresAt.Add(MaxTokenLifetime))`,
+		New:      `return k.retiresAt != nil && now.After(*k.retiresAt)`,
+		Packages: []string{"./internal/tokens"},
+	},
+
+	// --- storage ---
+	{
+		Name:     "sqlite: journal_mode DELETE instead of WAL",
+		File:     "internal/store/sqlite/sqlite.go",
+		Old:      `q.Add("_pragma", "journal_mode(WAL)")`,
+		New:      `q.Add("_pragma", "journal_mode(DELETE)")`,
+		Packages: []string{"./internal/store/sqlite"},
+		Run:      "TestDurabilitySettings",
+	},
+	{
+		Name: "sqlite: guests inserted one by one after a full disk (each commits on its own)",
+		File: "internal/store/sqlite/sqlite.go",
+		Old: `func statementOnly(err error) bool {
+	if`,
+		New: `func statementOnly(err error) bool {
+	return true
+	if`,
+		Packages: []string{"./internal/store/sqlite"},
+	},
+	{
+		Name:     "sqlite: the identity page cursor repeats the last row",
+		File:     "internal/store/sqlite/identities.go",
+		Old:      `where = append(where, "(created_ns, id) > (?, ?)")`,
+		New:      `where = append(where, "(created_ns, id) >= (?, ?)")`,
+		Packages: []string{"./internal/store/sqlite"},
+		Run:      "TestConformance",
+	},
+	{
+		Name:     "postgres: the identity page cursor repeats the last row",
+		File:     "internal/store/postgres/identities.go",
+		Old:      `where = append(where, "(created_ns, id) > ($2, $3)")`,
+		New:      `where = append(where, "(created_ns, id) >= ($2, $3)")`,
+		Packages: []string{"./internal/store/postgres"},
+		Run:      "TestConformance",
+		Postgres: true,
+	},
+
+	// --- pagination ---
+	{
+		Name:     "ListIdentities reads MaxResults rows, not one more: never a NextToken",
+		File:     "internal/cognito/identities.go",
+		Old:      `ids, err := s.store.ListIdentities(ctx, p.ID, after, limit+1, in.HideDisabled)`,
+		New:      `ids, err := s.store.ListIdentities(ctx, p.ID, after, limit, in.HideDisabled)`,
+		Packages: []string{"./test/e2e"},
+	},
+
+	// --- roles ---
+	{
+		Name:     "roles: a Contains rule matches only a prefix",
+		File:     "internal/cognito/roles.go",
+		Old:      `if strings.Contains(s, r.Value) {`,
+		New:      `if strings.HasPrefix(s, r.Value) {`,
+		Packages: []string{"./internal/cognito", "./test/e2e"},
+	},
+	{
+		Name:     "roles: AmbiguousRoleResolution Deny ignored",
+		File:     "internal/cognito/roles.go",
+		Old:      `if m.AmbiguousRoleResolution == "Deny" {`,
+		New:      `if m.AmbiguousRoleResolution == "deny" {`,
+		Packages: []string{"./internal/cognito", "./test/e2e"},
+	},
+	{
+		Name: "roles: a NotEqual rule matches an absent claim",
+		File: "internal/cognito/roles.go",
+		Old: `	if !ok || v == nil {
+		return false
+	}
+	values := claimStrings(v)`,
+		New: `	if !ok || v == nil {
+		return r.MatchType == "NotEqual"
+	}
+	values := claimStrings(v)`,
+		Packages: []string{"./internal/cognito", "./test/e2e"},
+	},
+
+	// --- SigV4 ---
+	{
+		Name:     "sigv4: the signature compared case-insensitively",
+		File:     "internal/sigv4/sigv4.go",
+		Old:      `return hmac.Equal([]byte(want), []byte(a.Signature))`,
+		New:      `return strings.EqualFold(want, a.Signature)`,
+		Packages: []string{"./internal/sigv4"},
+	},
+	{
+		Name:     "sigv4: requests up to 15 minutes old accepted",
+		File:     "internal/sigv4/sigv4.go",
+		Old:      `if a.Time.Before(now.Add(-MaxSkew)) {`,
+		New:      `if a.Time.Before(now.Add(-3 * MaxSkew)) {`,
+		Packages: []string{"./internal/sigv4"},
+	},
+	{
+		Name:     "sigv4: a wrong x-amz-content-sha256 accepted",
+		File:     "internal/sigv4/sigv4.go",
+		Old:      `case !hmac.Equal([]byte(strings.ToLower(declared)), []byte(bodyHash)):`,
+		New:      `case false:`,
+		Packages: []string{"./internal/sigv4"},
+	},
+
+	// --- tokens ---
+	{
+		Name:     "tokens: expired tokens verify",
+		File:     "internal/tokens/issuer.go",
+		Old:      `if !now.Before(exp) {`,
+		New:      `if false && !now.Before(exp) {`,
+		Packages: []string{"./internal/tokens"},
+	},
+	{
+		Name:     "tokens: any algorithm accepted",
+		File:     "internal/tokens/issuer.go",
+		Old:      `if h.Alg != "RS512" {`,
+		New:      `if false && h.Alg != "RS512" {`,
+		Packages: []string{"./internal/tokens"},
+	},
+	{
+		Name:     "tokens: a new key signs as soon as it is published",
+		File:     "internal/tokens/keyring.go",
+		Old:      `if !k.created.Add(Propagation).After(now) {`,
+		New:      `if true {`,
+		Packages: []string{"./internal/tokens"},
+	},
+	{
+		Name:     "tokens: no refresh on an unknown kid",
+		File:     "internal/tokens/issuer.go",
+		Old:      `if k == nil && i.ring.refreshIfStale(ctx) {`,
+		New:      `if k == nil && false {`,
+		Packages: []string{"./internal/tokens"},
+	},
+	{
+		Name:     "tokens: a retired key verifies nothing once it stops signing",
+		File:     "internal/tokens/issuer.go",
+		Old:      `if k == nil || (k.retiresAt != nil && now.After(k.retiresAt.Add(MaxTokenLifetime))) {`,
+		New:      `if k == nil || (k.retiresAt != nil && now.After(*k.retiresAt)) {`,
+		Packages: []string{"./internal/tokens"},
+	},
+
+	// --- STS and sealing ---
+	{
+		Name:     "sts: expired session credentials accepted",
+		File:     "internal/sts/sts.go",
+		Old:      `if !h.now().Before(sess.Expiration) {`,
+		New:      `if false && !h.now().Before(sess.Expiration) {`,
+		Packages: []string{"./internal/sts", "./test/e2e"},
+	},
+	{
+		Name:     "seal: the purpose left out of the key",
+		File:     "internal/seal/seal.go",
+		Old:      `key, err := hkdf.Key(sha256.New, s, nil, "idpool/"+purpose, 32)`,
+		New:      `key, err := hkdf.Key(sha256.New, s, nil, "idpool/", 32)`,
+		Packages: []string{"./internal/seal"},
+	},
+
+	// --- logins and validation ---
+	{
+		Name:     "federation: the login subject is the whole token (trust mode)",
+		File:     "internal/federation/federation.go",
+		Old:      `login.Subject, login.Claims = claims["sub"].(string), claims`,
+		New:      `login.Subject, login.Claims = token, claims`,
+		Packages: []string{"./internal/federation"},
+	},
+	{
+		Name:     "validation: string length counted in bytes, not characters",
+		File:     "internal/model/validate.go",
+		Old:      `l := int64(utf8.RuneCountInString(val))`,
+		New:      `l := int64(len(val))`,
+		Packages: []string{"./internal/model", "./test/e2e"},
+	},
+	{
+		Name:     "validation: maximum lengths off by one",
+		File:     "internal/model/validate.go",
+		Old:      `if s.Max != nil && l > *s.Max {`,
+		New:      `if s.Max != nil && l > *s.Max+1 {`,
+		Packages: []string{"./internal/model", "./test/e2e"},
+	},
+}
