@@ -162,6 +162,13 @@ var mutations = []Mutation{
 		Packages: []string{"./internal/tokens"},
 	},
 	{
+		Name:     "tokens: a rotation deletes retired keys whose tokens are still valid",
+		File:     "internal/tokens/keyring.go",
+		Old:      `case now.After(sk.RetiresAt.Add(MaxTokenLifetime)):`,
+		New:      `case now.After(*sk.RetiresAt):`,
+		Packages: []string{"./internal/tokens"},
+	},
+	{
 		Name:     "tokens: no refresh on an unknown kid",
 		File:     "internal/tokens/issuer.go",
 		Old:      `if k == nil && i.ring.refreshIfStale(ctx) {`,
@@ -182,7 +189,14 @@ var mutations = []Mutation{
 		File:     "internal/sts/sts.go",
 		Old:      `if !h.now().Before(sess.Expiration) {`,
 		New:      `if false && !h.now().Before(sess.Expiration) {`,
-		Packages: []string{"./internal/sts", "./test/e2e"},
+		Packages: []string{"./internal/sts"},
+	},
+	{
+		Name:     "sts: session tokens opened without checking the access key they belong to",
+		File:     "internal/sts/sts.go",
+		Old:      `if err != nil || sess.AccessKeyID != a.AccessKeyID {`,
+		New:      `if err != nil {`,
+		Packages: []string{"./internal/sts"},
 	},
 	{
 		Name:     "seal: the purpose left out of the key",
@@ -199,6 +213,15 @@ var mutations = []Mutation{
 		Old:      `login.Subject, login.Claims = claims["sub"].(string), claims`,
 		New:      `login.Subject, login.Claims = token, claims`,
 		Packages: []string{"./internal/federation"},
+		Run:      "TestSubjectIsTheSubClaim",
+	},
+	{
+		Name:     "federation: the login subject is the whole token (strict mode)",
+		File:     "internal/federation/verify.go",
+		Old:      `login.Subject, login.Claims, login.Verified = claims["sub"].(string), claims, true`,
+		New:      `login.Subject, login.Claims, login.Verified = token, claims, true`,
+		Packages: []string{"./internal/federation"},
+		Run:      "TestSubjectIsTheSubClaim",
 	},
 	{
 		Name:     "validation: string length counted in bytes, not characters",
