@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/smithy-go"
 	"github.com/go-jose/go-jose/v4"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/idpool/idpool/internal/bench"
 	"github.com/idpool/idpool/internal/seal"
@@ -31,53 +28,8 @@ import (
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/testpg"
 )
-
-// testPostgres returns IDPOOL_TEST_POSTGRES. Without it the test skips,
-// except under CI=true, where that fails it.
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("IDPOOL_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("IDPOOL_TEST_POSTGRES is not set: under CI=true the PostgreSQL tests must run")
-		}
-		t.Skip("IDPOOL_TEST_POSTGRES is not set; scripts/test starts a throwaway PostgreSQL and sets it")
-	}
-	return dsn
-}
-
-var dumpSchemaSeq atomic.Int64
-
-// freshPostgres creates an empty schema, dropped when the test ends, and
-// returns a DSN whose search_path is that schema.
-func freshPostgres(t *testing.T, dsn string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("cmd%d_%d", time.Now().UnixNano(), dumpSchemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			c.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`)
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // liveServer is an in-process idpool server on a store.
 type liveServer struct {
@@ -200,7 +152,7 @@ func writeSecret(t *testing.T, path string) [][]byte {
 // identities keep their dates, a merged-away identity stays forbidden;
 // and the last copy exports byte for byte what the first did.
 func TestExportImportThroughServers(t *testing.T) {
-	dsn := testPostgres(t)
+	dsn := testpg.DSN(t)
 	ctx := t.Context()
 	srcDir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(srcDir, 0o700); err != nil {
@@ -282,7 +234,7 @@ func TestExportImportThroughServers(t *testing.T) {
 
 	// SQLite -> PostgreSQL, with the same secret.
 	first := cmd(t, "export", []string{"--data-dir", srcDir}, nil)
-	pg := freshPostgres(t, dsn)
+	pg := testpg.Schema(t, dsn)
 	out := cmd(t, "import", []string{"--store", pg, "--secret-file", secretFile}, first)
 	if !strings.Contains(string(out), "imported 2 signing keys, 1 pools, 5 identities (4 logins)") {
 		t.Errorf("import printed %q", out)
@@ -550,7 +502,7 @@ func TestExportImportScale(t *testing.T) {
 		dst := filepath.Join(t.TempDir(), "dst")
 		measure("import into SQLite", file, "", "import", "--data-dir", dst, "--secret-file", secret)
 		if dsn != "" {
-			pg := freshPostgres(t, dsn)
+			pg := testpg.Schema(t, dsn)
 			measure("import into PostgreSQL", file, "", "import", "--store", pg, "--secret-file", secret)
 			again := filepath.Join(t.TempDir(), "again.jsonl")
 			measure("export from PostgreSQL", "", again, "export", "--store", pg, "--secret-file", secret)

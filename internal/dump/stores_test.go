@@ -2,20 +2,16 @@ package dump_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/store/memory"
 	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/testpg"
 )
 
 // backend opens fresh, empty stores of one kind.
@@ -57,39 +53,14 @@ func openMemory(t *testing.T) store.Store {
 	return s
 }
 
-var schemaSeq atomic.Int64
-
 // openPostgres opens a store in a schema of its own, dropped when the test
 // ends: every test starts from an empty database.
 func openPostgres(t *testing.T, dsn string) store.Store {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("dump%d_%d", time.Now().UnixNano(), schemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(dsn)
+	s, err := postgres.Open(context.Background(), testpg.Schema(t, dsn), postgres.Options{Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	s, err := postgres.Open(ctx, u.String(), postgres.Options{Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Close()
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			c.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`)
-			c.Close(context.Background())
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }

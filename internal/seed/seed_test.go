@@ -4,19 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/caller"
@@ -26,6 +21,7 @@ import (
 	"github.com/idpool/idpool/internal/store/memory"
 	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/testpg"
 )
 
 const (
@@ -93,52 +89,12 @@ var backends = []backend{
 		return st
 	}},
 	{"postgres", func(t *testing.T) store.Store {
-		st, err := postgres.Open(context.Background(), freshSchema(t), postgres.Options{})
+		st, err := postgres.Open(context.Background(), testpg.Schema(t, testpg.DSN(t)), postgres.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st
 	}},
-}
-
-var schemaSeq atomic.Int64
-
-// freshSchema returns a DSN of IDPOOL_TEST_POSTGRES whose search_path is a
-// new, empty schema. Without IDPOOL_TEST_POSTGRES the test skips, except
-// under CI=true, where it fails (scripts/test starts a throwaway server).
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("IDPOOL_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("IDPOOL_TEST_POSTGRES is not set: under CI=true the PostgreSQL tests must run")
-		}
-		t.Skip("IDPOOL_TEST_POSTGRES is not set; scripts/test starts a throwaway PostgreSQL and sets it")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("seed%d_%d", time.Now().UnixNano(), schemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			c.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`)
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // env is a service over a store, with its log.

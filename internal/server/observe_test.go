@@ -9,18 +9,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/postgres"
+	"github.com/idpool/idpool/internal/testpg"
 )
 
 // get serves one GET through h and returns the status and body.
@@ -141,15 +138,9 @@ func grepLines(text, prefix string) string {
 // statistics are read at each scrape. It needs IDPOOL_TEST_POSTGRES (and
 // fails without it under CI=true, like the store's own tests).
 func TestPostgresPoolMetrics(t *testing.T) {
-	dsn := os.Getenv("IDPOOL_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("IDPOOL_TEST_POSTGRES is not set: under CI=true the PostgreSQL tests must run")
-		}
-		t.Skip("IDPOOL_TEST_POSTGRES is not set")
-	}
+	dsn := testpg.DSN(t)
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, emptySchema(t, dsn), postgres.Options{})
+	st, err := postgres.Open(ctx, testpg.Schema(t, dsn), postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,34 +175,4 @@ func TestPostgresPoolMetrics(t *testing.T) {
 	if !strings.Contains(body, "\nidpool_sqlite_commit_batch_writes_count 0\n") {
 		t.Errorf("SQLite group commits counted over PostgreSQL:\n%s", grepLines(body, "idpool_sqlite"))
 	}
-}
-
-// emptySchema creates a schema of its own for the test and returns a DSN
-// whose search_path is that schema.
-func emptySchema(t *testing.T, dsn string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("server_metrics_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			c.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`)
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
