@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/idpool/idpool/internal/testpg"
 )
 
 // What every replica of a cluster shares, and what the tests act as.
@@ -93,21 +95,6 @@ func binary(t *testing.T) string {
 		t.Fatal(build.err)
 	}
 	return build.bin
-}
-
-// adminDSN is the database server the tests use: IDPOOL_TEST_POSTGRES.
-// Without it the tests skip, except under CI=true, where a missing database
-// fails the run.
-func adminDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("IDPOOL_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("IDPOOL_TEST_POSTGRES is not set: under CI=true the multi-replica tests must run")
-		}
-		t.Skip("IDPOOL_TEST_POSTGRES is not set; scripts/test starts a throwaway PostgreSQL and sets it")
-	}
-	return dsn
 }
 
 var dbSeq atomic.Int64
@@ -225,7 +212,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
 	admin := o.admin
 	if admin == "" {
-		admin = adminDSN(t)
+		admin = testpg.DSN(t)
 	}
 	bin := binary(t)
 	db, dsn := newDatabase(t, admin)

@@ -131,6 +131,22 @@ func faultIdentity(n int, logins ...string) *store.Identity {
 	return id
 }
 
+// openWithPool opens a store in a new file holding faultPool("before").
+func openWithPool(t *testing.T) (*Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "idpool.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertPool(ctx, faultPool("before")) }); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s, path
+}
+
 // faultWrites runs n writes of each kind at once, as concurrent requests
 // do, so that they share group commits: guests (CreateIdentity),
 // identities with a login, and pool renames. It returns each write's
@@ -185,15 +201,8 @@ func TestFailedCommitsAreNeverAcknowledged(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			path := filepath.Join(t.TempDir(), "idpool.db")
-			s, err := Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, path := openWithPool(t)
 			defer func() { s.Close() }()
-			if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertPool(ctx, faultPool("before")) }); err != nil {
-				t.Fatal(err)
-			}
 			// Read the pool once so that the read cache holds it.
 			if p, err := s.GetPool(ctx, faultPool("").ID); err != nil || p.Name != "before" {
 				t.Fatalf("GetPool: %v %v", p, err)
@@ -251,9 +260,11 @@ func TestFailedCommitsAreNeverAcknowledged(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if s, err = Open(ctx, path); err != nil {
+			s, err := Open(ctx, path)
+			if err != nil {
 				t.Fatal(err)
 			}
+			defer s.Close()
 			check("after a reopen", s)
 		})
 	}
@@ -267,15 +278,8 @@ func TestFailedCommitsAreNeverAcknowledged(t *testing.T) {
 // every refused one is not, and some are refused.
 func TestFullDatabase(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "idpool.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := openWithPool(t)
 	defer func() { s.Close() }()
-	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertPool(ctx, faultPool("before")) }); err != nil {
-		t.Fatal(err)
-	}
 	var pages int64
 	if err := s.wc.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
 		t.Fatal(err)
@@ -336,9 +340,11 @@ func TestFullDatabase(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if s, err = Open(ctx, path); err != nil {
+	s, err := Open(ctx, path)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	for name, werr := range results {
 		var n int
 		fmt.Sscanf(name[strings.LastIndex(name, " ")+1:], "%d", &n)
