@@ -474,16 +474,22 @@ pools:
 	b := NewTab(t, srv.URL)
 	b.Open("#/pools/"+poolID, "pool")
 	rows := `document.querySelectorAll("#identity-list tr[data-identity-id]").length`
+	// listed waits for the table to show page n (hiding disabled ones or
+	// not), its answer in, with want rows.
+	listed := func(what string, n int, hide bool, want int) {
+		b.Until(what, fmt.Sprintf(`(() => { const t = document.querySelector("#identity-list");
+			return t.getAttribute("aria-busy") === "false" && t.dataset.page === "%d" && t.dataset.hideDisabled === "%t" && %s === %d; })()`, n, hide, rows, want))
+	}
 	ids := func() []string {
 		return Eval[[]string](b, "identity ids", `[...document.querySelectorAll("#identity-list tr[data-identity-id]")].map((r) => r.dataset.identityId)`)
 	}
-	b.Until("a first page of 20", rows+` === 20`)
+	listed("a first page of 20", 1, false, 20)
 	seen := map[string]bool{}
 	for _, id := range ids() {
 		seen[id] = true
 	}
 	b.Click("#next-page")
-	b.Until("a second page of 5", rows+` === 5`)
+	listed("a second page of 5", 2, false, 5)
 	for _, id := range ids() {
 		seen[id] = true
 	}
@@ -494,12 +500,12 @@ pools:
 		t.Error("the last page offers a next page")
 	}
 	b.Click("#prev-page")
-	b.Until("the first page again", rows+` === 20`)
+	listed("the first page again", 1, false, 20)
 
 	b.Click("#hide-disabled")
-	b.Until("a first page of 20", rows+` === 20`)
+	listed("a first page of 20 without disabled identities", 1, true, 20)
 	b.Click("#next-page")
-	b.Until("a second page of 4 without the disabled identity", rows+` === 4`)
+	listed("a second page of 4 without the disabled identity", 2, true, 4)
 	for _, id := range ids() {
 		if id == disabled {
 			t.Error("HideDisabled still lists the disabled identity")

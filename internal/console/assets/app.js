@@ -383,11 +383,18 @@ async function pagePool(id) {
   const table = h("table", { id: "identity-list" }, h("thead", {}, h("tr", {}, ...["Identity id", "Logins", "Created", "Last modified"].map((t) => h("th", { scope: "col" }, t)))), tbody);
   const nextBtn = h("button", { type: "button", id: "next-page", class: "secondary", hidden: true }, "Next page");
   const empty = h("p", { class: "muted", hidden: true }, "No identities.");
-  let pages = [null], page = 0;
+  // A later load supersedes an earlier one still in flight, so quick clicks
+  // never let an old answer overwrite a newer page. The table says which
+  // page it shows once its answer is in.
+  let pages = [null], page = 0, loads = 0;
   async function loadPage() {
+    const mine = ++loads;
+    table.setAttribute("aria-busy", "true");
     const input = { IdentityPoolId: id, MaxResults: 20, HideDisabled: hide.checked };
     if (pages[page]) input.NextToken = pages[page];
-    const out = await aws("ListIdentities", input);
+    let out;
+    try { out = await aws("ListIdentities", input); } catch (e) { if (mine === loads) { table.setAttribute("aria-busy", "false"); throw e; } return; }
+    if (mine !== loads) return;
     tbody.replaceChildren(...out.Identities.map((i) => h("tr", { "data-identity-id": i.IdentityId },
       h("td", {}, h("a", { class: "identity-link mono", href: "#/identities/" + encodeURIComponent(i.IdentityId) }, i.IdentityId)),
       h("td", {}, (i.Logins || []).join(", ") || h("span", { class: "muted" }, "guest")),
@@ -396,6 +403,9 @@ async function pagePool(id) {
     pages[page + 1] = out.NextToken || null;
     nextBtn.hidden = !out.NextToken;
     prevBtn.hidden = page === 0;
+    table.dataset.page = String(page + 1);
+    table.dataset.hideDisabled = String(hide.checked);
+    table.setAttribute("aria-busy", "false");
   }
   const prevBtn = h("button", { type: "button", id: "prev-page", class: "secondary", hidden: true }, "Previous page");
   nextBtn.addEventListener("click", () => { page++; loadPage().catch(fail); });
