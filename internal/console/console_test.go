@@ -12,21 +12,17 @@ import (
 	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/memory"
+	"github.com/idpool/idpool/internal/testclock"
 )
 
 var t0 = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable test clock.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
 // newServer builds a whole idpool server (memory store, fixed clock):
 // the console is tested as the server mounts it. keys switch strict mode
 // on ("AKID SECRET ACCOUNT" lines).
-func newServer(t *testing.T, keys string) (http.Handler, *clock) {
+func newServer(t *testing.T, keys string) (http.Handler, *testclock.Clock) {
 	t.Helper()
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	o := server.Options{Store: memory.New(), Clock: c.Now, IssuerURL: "http://idpool.test"}
 	if keys != "" {
 		k, err := auth.ParseKeys(strings.NewReader(keys), "\n")
@@ -411,7 +407,7 @@ func TestInspectTokenVerifies(t *testing.T) {
 	if v := inspect(parts[0] + "." + parts[1] + "." + string(sig)); v["Valid"] != false || v["Why"] != "bad signature" {
 		t.Errorf("a tampered token: %v", v)
 	}
-	clk.now = clk.now.Add(2 * time.Hour)
+	clk.Advance(2 * time.Hour)
 	if v := inspect(tok); v["Valid"] != false || v["Why"] != "expired" {
 		t.Errorf("an expired token: %v", v)
 	}

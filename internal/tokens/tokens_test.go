@@ -11,33 +11,13 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/store/memory"
+	"github.com/idpool/idpool/internal/testclock"
 )
-
-// clock is a test clock that moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
@@ -46,7 +26,7 @@ const issuerURL = "https://issuer.example"
 var secret = bytes.Repeat([]byte{7}, 32)
 
 // newRing loads a key ring over st (a new memory store when nil).
-func newRing(t *testing.T, st store.Store, c *clock) *KeyRing {
+func newRing(t *testing.T, st store.Store, c *testclock.Clock) *KeyRing {
 	t.Helper()
 	if st == nil {
 		st = memory.New()
@@ -134,7 +114,7 @@ func mustRefuse(t *testing.T, iss *Issuer, token, when, why string) {
 }
 
 func TestSignVerifyRoundTrip(t *testing.T) {
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	iss := NewIssuer(issuerURL+"/", newRing(t, nil, c), c.Now)
 	if iss.URL() != issuerURL {
 		t.Errorf("URL() = %q: the trailing slash stays", iss.URL())
@@ -150,7 +130,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 }
 
 func TestVerifyRefuses(t *testing.T) {
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	ring := newRing(t, nil, c)
 	iss := NewIssuer(issuerURL, ring, c.Now)
 	k := ring.signer(t0)
@@ -198,7 +178,7 @@ func flipFirst(s string) string {
 }
 
 func TestExpiry(t *testing.T) {
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	iss := NewIssuer(issuerURL, newRing(t, nil, c), c.Now)
 	tok := sign(t, iss, claimsAt(t0, 15*time.Minute))
 	c.Set(t0.Add(15*time.Minute - time.Second))
@@ -247,7 +227,7 @@ func states(r *KeyRing, now time.Time) map[string]string {
 // rotation.
 func TestRotation(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	ring := newRing(t, nil, c)
 	iss := NewIssuer(issuerURL, ring, c.Now)
 	const key1, key2 = "us-east-11", "us-east-12"
@@ -337,7 +317,7 @@ func TestRotation(t *testing.T) {
 // published for Propagation leaves the first key signing until the new
 // one may.
 func TestRotationRightAfterStart(t *testing.T) {
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	ring := newRing(t, nil, c)
 	if _, err := ring.Rotate(context.Background()); err != nil {
 		t.Fatal(err)
@@ -357,7 +337,7 @@ func TestRefreshOnUnknownKid(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New()
 	defer st.Close()
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	a, b := newRing(t, st, c), newRing(t, st, c)
 	issA, issB := NewIssuer(issuerURL, a, c.Now), NewIssuer(issuerURL, b, c.Now)
 	if !slices.Equal(a.KeyIDs(), b.KeyIDs()) {
@@ -392,7 +372,7 @@ func TestRefreshOnUnknownKid(t *testing.T) {
 func TestKeysSurviveARestart(t *testing.T) {
 	st := memory.New()
 	defer st.Close()
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	tok := sign(t, NewIssuer(issuerURL, newRing(t, st, c), c.Now), claimsAt(t0, time.Hour))
 	mustVerify(t, NewIssuer(issuerURL, newRing(t, st, c), c.Now), tok, "after a restart")
 
@@ -409,7 +389,7 @@ func TestKeysSurviveARestart(t *testing.T) {
 // tokens are still valid must not delete that key.
 func TestQuickRotationsKeepNeededKeys(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: t0}
+	c := testclock.New(t0, 0)
 	ring := newRing(t, nil, c)
 	iss := NewIssuer(issuerURL, ring, c.Now)
 	tok := sign(t, iss, claimsAt(t0, 24*time.Hour)) // signed by key 1

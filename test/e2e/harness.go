@@ -29,6 +29,7 @@ import (
 
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/testclock"
 	"github.com/idpool/idpool/internal/trust"
 )
 
@@ -45,56 +46,12 @@ const (
 // Epoch is the first instant of every test's clock.
 var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// Clock is a deterministic clock: every reading returns the current time
-// and then advances it by Step, so that things created one after another
-// get strictly increasing times. It is safe for concurrent use.
-type Clock struct {
-	mu   sync.Mutex
-	now  time.Time
-	Step time.Duration
-}
-
-// NewClock returns a clock at start that advances by step per reading.
-func NewClock(start time.Time, step time.Duration) *Clock {
-	return &Clock{now: start, Step: step}
-}
-
-// Now returns the clock's time and advances it.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.now
-	c.now = c.now.Add(c.Step)
-	return t
-}
-
-// Peek returns the clock's time without advancing it.
-func (c *Clock) Peek() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d: the way a test lets time pass.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // Options configures Start.
 type Options struct {
 	// DBPath is the SQLite file; a new file in t.TempDir() when empty.
 	DBPath string
 	// Clock is the server's clock; a stepping clock from Epoch when nil.
-	Clock *Clock
+	Clock *testclock.Clock
 	// MaxPools is the pool quota per account and region (0: the default).
 	MaxPools int
 	// MaxBodyBytes bounds request bodies (0: the default).
@@ -118,7 +75,7 @@ type Env struct {
 	t      testing.TB
 	URL    string
 	DBPath string
-	Clock  *Clock
+	Clock  *testclock.Clock
 	// Issuer is the iss of the server's tokens.
 	Issuer string
 
@@ -135,7 +92,7 @@ func Start(t testing.TB, o Options) *Env {
 		o.DBPath = filepath.Join(t.TempDir(), "idpool.db")
 	}
 	if o.Clock == nil {
-		o.Clock = NewClock(Epoch, time.Millisecond)
+		o.Clock = testclock.New(Epoch, time.Millisecond)
 	}
 	st, err := sqlite.Open(context.Background(), o.DBPath)
 	if err != nil {
@@ -231,7 +188,7 @@ func (e *Env) STSClient(creds aws.CredentialsProvider) *sts.Client {
 // a test clock instead of the wall clock.
 type clockSigner struct {
 	signer *v4.Signer
-	clock  *Clock
+	clock  *testclock.Clock
 }
 
 func (s clockSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions)) error {

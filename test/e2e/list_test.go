@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+	"github.com/idpool/idpool/internal/testclock"
 )
 
 // createN creates n pools named prefix0, prefix1, … in order and returns
@@ -206,7 +207,7 @@ func TestListIdentityPoolsWhileChanging(t *testing.T) {
 	t.Run("fixed clock", func(t *testing.T) {
 		// Every pool has the same creation time: the order falls back to
 		// the id, and paging must still neither skip nor repeat.
-		env := Start(t, Options{Clock: NewClock(Epoch, 0)})
+		env := Start(t, Options{Clock: testclock.New(Epoch, 0)})
 		c := env.Client(AccountA, USEast1)
 		p := createN(t, c, "p", 12)
 		var listed, deleted []string

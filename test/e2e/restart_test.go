@@ -8,12 +8,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+	"github.com/idpool/idpool/internal/testclock"
 )
 
 // TestRestart stops the server and closes its store, then serves the same
 // database file with a new server: everything is still there.
 func TestRestart(t *testing.T) {
-	clock := NewClock(Epoch, time.Millisecond)
+	clock := testclock.New(Epoch, time.Millisecond)
 	first := Start(t, Options{MaxPools: 3, Clock: clock})
 	a := first.Client(AccountA, USEast1)
 	eu := first.Client(AccountB, EUWest1)

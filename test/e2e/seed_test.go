@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/idpool/idpool/idpooltest"
+	"github.com/idpool/idpool/internal/testclock"
 )
 
 const (
@@ -44,7 +45,7 @@ func seededPool() idpooltest.Pool {
 // developer user has its fixed identity, and a reset undoes what the
 // calls changed.
 func TestSeededPoolWithTheSDK(t *testing.T) {
-	clock := NewClock(Epoch, time.Millisecond)
+	clock := testclock.New(Epoch, time.Millisecond)
 	srv := idpooltest.New(t, idpooltest.WithClock(clock.Now), idpooltest.WithSeed(idpooltest.Seed{Pools: []idpooltest.Pool{seededPool()}}))
 	app := cognitoidentity.New(cognitoidentity.Options{
 		Region: USEast1, BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, Retryer: aws.NopRetryer{},

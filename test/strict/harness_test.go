@@ -38,6 +38,7 @@ import (
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/sqlite"
+	"github.com/idpool/idpool/internal/testclock"
 	"github.com/idpool/idpool/internal/trust"
 )
 
@@ -55,33 +56,6 @@ const (
 // epoch is the server clock's first reading.
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// clock is the server's clock: it advances one millisecond per reading (so
-// that records get distinct times) and when a test moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.now
-	c.now = c.now.Add(time.Millisecond)
-	return t
-}
-
-func (c *clock) Peek() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // doer is the SDK's HTTP client interface.
 type doer interface {
 	Do(*http.Request) (*http.Response, error)
@@ -92,7 +66,7 @@ type doer interface {
 type env struct {
 	t      testing.TB
 	url    string
-	clock  *clock
+	clock  *testclock.Clock
 	oidc   *issuer
 	client doer
 
@@ -128,7 +102,7 @@ const (
 // for Facebook.
 func start(t testing.TB, o options) *env {
 	t.Helper()
-	c := &clock{now: epoch}
+	c := testclock.New(epoch, time.Millisecond)
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "idpool.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +198,7 @@ func (p inProcess) Do(req *http.Request) (*http.Response, error) {
 // moves request times with it and a test can sign stale requests.
 type signer struct {
 	v4    *v4.Signer
-	clock *clock
+	clock *testclock.Clock
 	skew  time.Duration
 }
 
@@ -406,7 +380,7 @@ func apiError(t testing.TB, err error, code, message string, status ...int) {
 // by one server and names a JWKS served by another.
 type issuer struct {
 	t       testing.TB
-	clock   *clock
+	clock   *testclock.Clock
 	iss     string // the iss of its tokens
 	key     string // its Logins key: iss without the scheme
 	arn     string // its IAM OIDC provider ARN in account A
@@ -416,7 +390,7 @@ type issuer struct {
 	servers []*httptest.Server
 }
 
-func newIssuer(t testing.TB, c *clock) *issuer {
+func newIssuer(t testing.TB, c *testclock.Clock) *issuer {
 	t.Helper()
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -21,11 +21,7 @@ import (
 // connections() is checked, several of each pool.
 func TestDurabilitySettings(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "idpool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openAt(t, filepath.Join(t.TempDir(), "idpool.db"))
 
 	// Every connection: the commit is on disk before the caller hears of
 	// it (synchronous FULL = 2), in the WAL, with foreign keys enforced,
@@ -131,20 +127,38 @@ func faultIdentity(n int, logins ...string) *store.Identity {
 	return id
 }
 
-// openWithPool opens a store in a new file holding faultPool("before").
+// openWithPool opens a store in a new file holding faultPool("before");
+// it is closed when the test ends.
 func openWithPool(t *testing.T) (*Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "idpool.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertPool(ctx, faultPool("before")) }); err != nil {
-		s.Close()
 		t.Fatal(err)
 	}
 	return s, path
+}
+
+// openAt opens the store at path and closes it when the test ends (Close
+// is idempotent, so a test may close it first).
+func openAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// reopen closes s, which must close cleanly, and opens its file again.
+func reopen(t *testing.T, s *Store, path string) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openAt(t, path)
 }
 
 // faultWrites runs n writes of each kind at once, as concurrent requests
@@ -202,7 +216,6 @@ func TestFailedCommitsAreNeverAcknowledged(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			s, path := openWithPool(t)
-			defer func() { s.Close() }()
 			// Read the pool once so that the read cache holds it.
 			if p, err := s.GetPool(ctx, faultPool("").ID); err != nil || p.Name != "before" {
 				t.Fatalf("GetPool: %v %v", p, err)
@@ -257,15 +270,7 @@ func TestFailedCommitsAreNeverAcknowledged(t *testing.T) {
 				t.Fatalf("a write after the fault: %v", err)
 			}
 			check("after the fault", s)
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s, err := Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			check("after a reopen", s)
+			check("after a reopen", reopen(t, s, path))
 		})
 	}
 }
@@ -279,7 +284,6 @@ func TestFailedCommitsAreNeverAcknowledged(t *testing.T) {
 func TestFullDatabase(t *testing.T) {
 	ctx := context.Background()
 	s, path := openWithPool(t)
-	defer func() { s.Close() }()
 	var pages int64
 	if err := s.wc.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
 		t.Fatal(err)
@@ -337,14 +341,7 @@ func TestFullDatabase(t *testing.T) {
 	if refused == 0 {
 		t.Fatal("no write was refused: the database never filled up")
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, s, path)
 	for name, werr := range results {
 		var n int
 		fmt.Sscanf(name[strings.LastIndex(name, " ")+1:], "%d", &n)
