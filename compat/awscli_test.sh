@@ -417,7 +417,7 @@ flow_identities() {
 	g1=$(jget "$(app get-id --identity-pool-id "$pool")" 'd["IdentityId"]')
 	g2=$(jget "$(app get-id --identity-pool-id "$pool")" 'd["IdentityId"]')
 	expect_json "[\"$g1\", \"$g2\"]" "d[0] != d[1]" \
-		"all(__import__('re').fullmatch(r'us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}', i) for i in d)"
+		"all(__import__('re').fullmatch(r'us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}', i) for i in d)"
 	out=$(ci describe-identity --identity-id "$g1")
 	expect_json "$out" "d['IdentityId'] == '$g1'" "'Logins' not in d" "d['CreationDate'] <= d['LastModifiedDate']"
 

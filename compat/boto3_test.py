@@ -469,7 +469,8 @@ FACEBOOK_APP = "app"
 DEVELOPER = "login.compat.example"
 COGNITO = "cognito-identity.amazonaws.com"
 USER_POOL_ISSUER = "https://" + USER_POOL
-IDENTITY_ID = POOL_ID
+# Identity ids are UUIDv7 (time-ordered), pool ids UUIDv4.
+IDENTITY_ID = re.compile(r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 # AWS's refusal texts (docs/behaviour.md §11) and idpool's where AWS's are
 # not known (docs/decisions.md).

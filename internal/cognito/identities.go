@@ -164,7 +164,7 @@ func (s *Service) GetId(ctx context.Context, in *GetIdInput) (*GetIdResponse, er
 // newGuest stores a new unauthenticated identity. The service never reuses
 // guests: every call makes one, clients cache the id.
 func (s *Service) newGuest(ctx context.Context, p *store.Pool) (string, error) {
-	id, err := s.newID(p.Region)
+	id, err := s.newIdentityID(p.Region)
 	if err != nil {
 		return "", err
 	}

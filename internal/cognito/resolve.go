@@ -199,7 +199,7 @@ func (s *Service) resolveTx(ctx context.Context, tx store.Tx, r resolution, even
 		if !r.create {
 			return nil, loginsMismatch()
 		}
-		id, err := s.newID(r.pool.Region)
+		id, err := s.newIdentityID(r.pool.Region)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -59,7 +60,8 @@ func conflictOf(provider string) string {
 	return "The identity already has a different login of " + provider + "; an identity can have only one login per provider."
 }
 
-var identityIDPattern = regexp.MustCompile(`^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+// identityIDPattern: a UUIDv7, time-ordered (docs/decisions.md, docs/storage.md).
+var identityIDPattern = regexp.MustCompile(`^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // loginPoolInput is a pool with guests allowed and a provider of every
 // kind.
@@ -110,7 +112,7 @@ func (w *world) getID(t testing.TB, logins map[string]string) string {
 	}
 	id := aws.ToString(out.IdentityId)
 	if !identityIDPattern.MatchString(id) {
-		t.Fatalf("GetId returned identity id %q, not <region>:<lower-case uuid v4>", id)
+		t.Fatalf("GetId returned identity id %q, not <region>:<lower-case uuid v7>", id)
 	}
 	return id
 }
@@ -982,4 +984,32 @@ func TestConcurrentLinksAndMerges(t *testing.T) {
 		APIError(t, w.openIDErr(t, id, nil), "NotAuthorizedException", forbidden(id))
 	}
 	wantEqual(t, "enabled identities", w.listIdentities(t, 60, true), []string{hub})
+}
+
+// TestIdentityIDsAreTimeOrdered: an identity id is a UUIDv7 whose first 48
+// bits are the creation time in milliseconds, so that new identities are
+// appended to the store's indexes (docs/storage.md); the other 74 bits
+// are random.
+func TestIdentityIDsAreTimeOrdered(t *testing.T) {
+	env := Start(t, Options{})
+	w := worldIn(t, env, loginPoolInput("ordered"))
+	var ids []string
+	for range 3 {
+		before := env.Clock.Peek()
+		id := w.getID(t, nil)
+		after := env.Clock.Peek()
+		hexTime := strings.ReplaceAll(strings.TrimPrefix(id, "us-east-1:"), "-", "")[:12]
+		ms, err := strconv.ParseInt(hexTime, 16, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at := time.UnixMilli(ms); at.Before(before.Truncate(time.Millisecond)) || at.After(after) {
+			t.Errorf("id %s carries the time %s, want between %s and %s", id, at, before, after)
+		}
+		ids = append(ids, id)
+		env.Clock.Advance(time.Second)
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("ids made one after another do not sort in that order: %v", ids)
+	}
 }
