@@ -108,6 +108,7 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		dur        = fs.Duration("d", 10*time.Second, "measured time per scenario (0: bounded by -n only)")
 		warmup     = fs.Duration("warmup", 2*time.Second, "warm-up per scenario, excluded from the figures")
 		k          = fs.Int("k", 1000, "identities of each kind a scenario seeds through the API")
+		merges     = fs.Int("merges", 10000, "pairs of developer users the merge scenario seeds through the API and merges, each once")
 		accessKey  = fs.String("access-key", "AKIDEXAMPLE", "access key id of signed requests")
 		secretKey  = fs.String("secret-key", "secret", "secret access key of signed requests")
 		signCache  = fs.Bool("sign-cache", false, "reuse a worker's signature of an identical request within the same second (byte-identical to signing afresh)")
@@ -201,6 +202,7 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Load:      bench.Load{Concurrency: *conc, Rate: *rate, N: *n, Duration: *dur},
 		Warmup:    *warmup,
 		K:         *k,
+		Merges:    *merges,
 		AccessKey: *accessKey,
 		SecretKey: *secretKey,
 		SignCache: *signCache,
@@ -213,7 +215,7 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		LoadAverage: [2]float64{bench.LoadAverage()},
 		Machine:     bench.ThisMachine(),
 		Settings: bench.RunSettings{Concurrency: *conc, Rate: *rate, N: *n, Duration: dur.Seconds(), Warmup: warmup.Seconds(),
-			K: *k, SignCache: *signCache, PoolID: *pool},
+			K: *k, Merges: *merges, SignCache: *signCache, PoolID: *pool},
 	}
 
 	// The ceilings are measured before the targets and again after them,

@@ -69,7 +69,7 @@ func TestSmoke(t *testing.T) {
 	ts := newServer(t, nil)
 	out := filepath.Join(t.TempDir(), "out.json")
 	var stdout, stderr bytes.Buffer
-	args := []string{"-url", ts.URL, "-scenario", "all", "-c", "4", "-d", "300ms", "-warmup", "50ms", "-k", "64", "-q", "-json", out}
+	args := []string{"-url", ts.URL, "-scenario", "all", "-c", "4", "-d", "300ms", "-warmup", "50ms", "-k", "64", "-merges", "200", "-q", "-json", out}
 	if code := run(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
 	}
@@ -95,10 +95,15 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("scenario %s did not run", s.Name)
 			continue
 		}
-		signed := s.Name == "developer-token" || s.Name == "describe-pool" || s.Name == "list-identities" || s.Name == "lookup-developer" || s.Name == "mix"
+		signed := s.Name == "developer-token" || s.Name == "developer-new" || s.Name == "merge" || s.Name == "describe-pool" || s.Name == "list-identities" || s.Name == "lookup-developer" || s.Name == "mix"
 		if signed != (r.Signed > 0) || (signed && r.SignMeanUS <= 0) {
 			t.Errorf("%s: %d signed requests, %.1fµs each", s.Name, r.Signed, r.SignMeanUS)
 		}
+	}
+	// Each of the 200 pairs merges once: never more requests, and a phase
+	// that ended before its 300ms ended because they were used up.
+	if m := got["merge"]; m != nil && (m.Requests > 200 || (m.Seconds < 0.25 && m.Requests != 200)) {
+		t.Errorf("merge: %d merges in %.3fs, want at most 200, and all 200 when the phase ended early", m.Requests, m.Seconds)
 	}
 	mix := got["mix"]
 	if mix != nil {

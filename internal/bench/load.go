@@ -48,7 +48,9 @@ type Workload struct {
 	// Request.Kind; a single-operation workload has one.
 	Kinds []string
 	// Next returns the request to send next; rng is the worker's own.
-	// It must be safe to call from several workers at once.
+	// It must be safe to call from several workers at once. nil means
+	// the workload is used up: the worker stops, and the phase ends when
+	// every worker has.
 	Next func(rng *rand.Rand) *Request
 }
 
@@ -173,6 +175,9 @@ func Drive(ctx context.Context, c *Client, w *Workload, l Load) (*Phase, error) 
 					return
 				}
 				r := w.Next(wk.rng)
+				if r == nil {
+					return
+				}
 				oc, err := wk.send(ctx, c, r, scheduled)
 				if r.Signed {
 					wk.signed++

@@ -33,6 +33,7 @@ type RunSettings struct {
 	Duration    float64 `json:"duration_s"`
 	Warmup      float64 `json:"warmup_s"`
 	K           int     `json:"k"`
+	Merges      int     `json:"merges,omitempty"`
 	SignCache   bool    `json:"sign_cache"`
 	PoolID      string  `json:"pool_id,omitempty"`
 }

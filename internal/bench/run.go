@@ -12,7 +12,10 @@ type Config struct {
 	Load   Load
 	Warmup time.Duration
 	// K is how many identities of each kind scenarios seed.
-	K                    int
+	K int
+	// Merges is how many pairs of developer users the merge scenario
+	// merges.
+	Merges               int
 	AccessKey, SecretKey string
 	SignCache            bool
 	Keep                 bool
@@ -214,7 +217,7 @@ func RunScenario(ctx context.Context, t Target, c *Client, s *Scenario, cfg *Con
 		cfg.logf("%s/%s: skipped: %s\n", t.Name, s.Name, s.MotoSkip)
 		return r
 	}
-	env := &Env{Client: c, Moto: t.Moto, K: cfg.K, PoolID: cfg.PoolID, Prefix: randomTag(), Keep: cfg.Keep, Log: cfg.Log}
+	env := &Env{Client: c, Moto: t.Moto, K: cfg.K, Merges: cfg.Merges, PoolID: cfg.PoolID, Prefix: randomTag(), Keep: cfg.Keep, Log: cfg.Log}
 	t0 := time.Now()
 	f, err := s.Setup(ctx, env)
 	r.SetupSeconds = time.Since(t0).Seconds()
@@ -225,7 +228,11 @@ func RunScenario(ctx context.Context, t Target, c *Client, s *Scenario, cfg *Con
 	}
 	r.Notes = f.Notes
 	cfg.logf("%s/%s: set up in %.1fs (pool %s), running\n", t.Name, s.Name, r.SetupSeconds, f.PoolID)
-	if err := measure(ctx, c, f.Workload, cfg.Load, cfg.Warmup, t.pids(), r); err != nil {
+	warmup := cfg.Warmup
+	if f.NoWarmup {
+		warmup = 0
+	}
+	if err := measure(ctx, c, f.Workload, cfg.Load, warmup, t.pids(), r); err != nil {
 		r.Failure = "run: " + err.Error()
 	}
 	if err := f.Cleanup(context.WithoutCancel(ctx)); err != nil {

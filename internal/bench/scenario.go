@@ -59,6 +59,9 @@ type Env struct {
 	Moto bool
 	// K is how many identities of each kind a scenario seeds.
 	K int
+	// Merges is how many pairs of developer users the merge scenario
+	// seeds: each pair is merged once.
+	Merges int
 	// PoolID, when set, is an existing pool every scenario uses instead of
 	// creating its own (a pool bulk-seeded for a scale test). It must have
 	// the configuration CreatePool gives.
@@ -81,6 +84,9 @@ type Fixture struct {
 	Workload *Workload
 	PoolID   string
 	Notes    []string
+	// NoWarmup skips the warm-up: a workload that is used up (each merge
+	// pair merges once) keeps all of it for the measurement.
+	NoWarmup bool
 	cleanup  func(context.Context) error
 }
 
@@ -137,6 +143,11 @@ func Scenarios() []*Scenario {
 			Doc: "GetOpenIdToken for one of K guests: a read and an RS512 signature"},
 		{Name: "developer-token", Bound: BoundSigning, Setup: setupDeveloperToken,
 			Doc: "GetOpenIdTokenForDeveloperIdentity (signed) for one of K linked developer users: a read and an RS512 signature"},
+		{Name: "developer-new", Bound: BoundSigning, Setup: setupDeveloperNew,
+			Doc: "GetOpenIdTokenForDeveloperIdentity (signed) for a new developer user every call: a durable write (identity and login) and an RS512 signature"},
+		{Name: "merge", Bound: BoundAWSJSONSigned, Setup: setupMerge,
+			Doc:      "MergeDeveloperIdentities (signed) of one of -merges seeded pairs of developer users, each pair once: a durable write (a login moved, two identities updated); the phase ends early when the pairs run out",
+			MotoSkip: "moto does not implement MergeDeveloperIdentities"},
 		{Name: "credentials", Bound: BoundAWSJSON, Setup: setupCredentials,
 			Doc: "GetCredentialsForIdentity for one of K guests: reads, the unauthenticated role, an AES-GCM-sealed session token"},
 		{Name: "describe-pool", Bound: BoundAWSJSONSigned, Setup: setupDescribePool,
@@ -689,6 +700,70 @@ func setupMix(ctx context.Context, e *Env) (*Fixture, error) {
 			rs := reqs[i]
 			return rs[rng.IntN(len(rs))]
 		}}
+		return nil
+	})
+}
+
+// setupDeveloperNew names a developer user never seen before in every
+// call, so that each one links a new identity.
+func setupDeveloperNew(ctx context.Context, e *Env) (*Fixture, error) {
+	return e.fixture(ctx, "developer-new", func(pool string, f *Fixture) error {
+		var n atomic.Int64
+		check := func(b []byte) error {
+			var r struct{ IdentityId, Token string }
+			if err := decode(b, &r); err != nil {
+				return err
+			}
+			if !e.Moto && !isJWS(r.Token) {
+				return fmt.Errorf("Token %q is not a JWS", truncate(r.Token, 40))
+			}
+			if err := wantSet("IdentityId", r.IdentityId); err != nil {
+				return err
+			}
+			return wantSet("Token", r.Token)
+		}
+		f.Workload = &Workload{Kinds: []string{"GetOpenIdTokenForDeveloperIdentity"}, Next: func(*rand.Rand) *Request {
+			user := fmt.Sprintf("bench-%s-new-%d", e.Prefix, n.Add(1))
+			in := map[string]any{"IdentityPoolId": pool, "Logins": map[string]string{DeveloperProvider: user}}
+			return NewRequest("GetOpenIdTokenForDeveloperIdentity", in, true, check)
+		}}
+		return nil
+	})
+}
+
+// setupMerge seeds e.Merges pairs of developer users, each with its own
+// identity, and merges every pair once, the first user into the second:
+// the answer must name the second user's identity. A merge of a pair
+// already merged changes nothing, so the workload is used up with the
+// pairs (warm-up included) and the phase ends there.
+func setupMerge(ctx context.Context, e *Env) (*Fixture, error) {
+	return e.fixture(ctx, "merge", func(pool string, f *Fixture) error {
+		if e.Merges <= 0 {
+			return errors.New("merge needs -merges > 0 pairs")
+		}
+		users, err := e.seedDevelopers(ctx, pool, 2*e.Merges)
+		if err != nil {
+			return err
+		}
+		var n atomic.Int64
+		f.Workload = &Workload{Kinds: []string{"MergeDeveloperIdentities"}, Next: func(*rand.Rand) *Request {
+			i := int(n.Add(1) - 1)
+			if i >= e.Merges {
+				return nil
+			}
+			src, dst := users[2*i], users[2*i+1]
+			in := map[string]any{"IdentityPoolId": pool, "DeveloperProviderName": DeveloperProvider,
+				"SourceUserIdentifier": src.login, "DestinationUserIdentifier": dst.login}
+			return NewRequest("MergeDeveloperIdentities", in, true, func(b []byte) error {
+				var r struct{ IdentityId string }
+				if err := decode(b, &r); err != nil {
+					return err
+				}
+				return wantEqual("IdentityId", r.IdentityId, dst.id)
+			})
+		}}
+		f.NoWarmup = true
+		f.Notes = append(f.Notes, fmt.Sprintf("merge: %d pairs, each merged once, no warm-up; the phase ends when they run out", e.Merges))
 		return nil
 	})
 }
