@@ -13,8 +13,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -462,27 +464,49 @@ func TestBinary(t *testing.T) {
 
 	// Enough guests for the WAL to pass walRestartFrames (8,192 frames, at
 	// about 1.7 a guest) and start over at least once, with checkpoints
-	// running beside the writer, then SIGKILL with writes in flight: every
-	// GetId that was answered must find its identity after a restart.
-	t.Run("SIGKILL loses no acknowledged guest", func(t *testing.T) {
+	// running beside the writer, while other workers link new developer
+	// users and merge pairs of them; then SIGKILL with writes of every
+	// kind in flight. After a restart every acknowledged write is there:
+	// each guest, each developer user on its identity, each merged user
+	// on the identity it was merged into.
+	t.Run("SIGKILL loses no acknowledged write", func(t *testing.T) {
 		dataDir := filepath.Join(t.TempDir(), "data")
 		ctx := t.Context()
 		srv := startServe(t, bin, dataDir, "--log-level", "warn")
 		c := client(srv.addr)
+		const provider = "login.crash"
 		pool, err := c.CreateIdentityPool(ctx, &cognitoidentity.CreateIdentityPoolInput{
 			IdentityPoolName: aws.String("crash"), AllowUnauthenticatedIdentities: true,
+			DeveloperProviderName: aws.String(provider),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		const want, workers = 12000, 32
+		const wantGuests, guestWorkers, devWorkers, mergeWorkers = 12000, 24, 4, 4
 		var (
-			mu    sync.Mutex
-			acked []string
-			kill  sync.Once
-			wg    sync.WaitGroup
+			mu      sync.Mutex
+			guests  []string
+			devs    = map[string]string{} // developer user → identity, as acknowledged
+			merges  = map[string]string{} // source user → destination identity, acknowledged
+			tried   = map[string]string{} // source user → destination identity, sent
+			kill    sync.Once
+			wg      sync.WaitGroup
+			userSeq atomic.Int64
 		)
-		for range workers {
+		// newUser links a new developer user; "" once the server is gone.
+		newUser := func() string {
+			user := fmt.Sprintf("user-%d", userSeq.Add(1))
+			out, err := c.GetOpenIdTokenForDeveloperIdentity(ctx, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{
+				IdentityPoolId: pool.IdentityPoolId, Logins: map[string]string{provider: user}})
+			if err != nil {
+				return ""
+			}
+			mu.Lock()
+			devs[user] = *out.IdentityId
+			mu.Unlock()
+			return user
+		}
+		for range guestWorkers {
 			wg.Go(func() {
 				for {
 					out, err := c.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: pool.IdentityPoolId})
@@ -490,12 +514,44 @@ func TestBinary(t *testing.T) {
 						return // the server is gone
 					}
 					mu.Lock()
-					acked = append(acked, *out.IdentityId)
-					n := len(acked)
+					guests = append(guests, *out.IdentityId)
+					n := len(guests)
 					mu.Unlock()
-					if n >= want {
+					if n >= wantGuests {
 						kill.Do(func() { srv.cmd.Process.Kill() })
 					}
+				}
+			})
+		}
+		for range devWorkers {
+			wg.Go(func() {
+				for newUser() != "" {
+				}
+			})
+		}
+		for range mergeWorkers {
+			wg.Go(func() {
+				for {
+					src, dst := newUser(), newUser()
+					if src == "" || dst == "" {
+						return
+					}
+					mu.Lock()
+					dstID := devs[dst]
+					tried[src] = dstID
+					mu.Unlock()
+					out, err := c.MergeDeveloperIdentities(ctx, &cognitoidentity.MergeDeveloperIdentitiesInput{
+						IdentityPoolId: pool.IdentityPoolId, DeveloperProviderName: aws.String(provider),
+						SourceUserIdentifier: aws.String(src), DestinationUserIdentifier: aws.String(dst)})
+					if err != nil {
+						return
+					}
+					if aws.ToString(out.IdentityId) != dstID {
+						t.Errorf("merging %s into %s answered %s, want %s", src, dst, aws.ToString(out.IdentityId), dstID)
+					}
+					mu.Lock()
+					merges[src] = dstID
+					mu.Unlock()
 				}
 			})
 		}
@@ -505,20 +561,40 @@ func TestBinary(t *testing.T) {
 		again := startServe(t, bin, dataDir, "--log-level", "warn")
 		c = client(again.addr)
 		mu.Lock()
-		ids := append([]string(nil), acked...)
-		mu.Unlock()
-		if len(ids) < want {
-			t.Fatalf("only %d guests acknowledged before the server stopped:\n%s", len(ids), srv.stderr)
+		defer mu.Unlock()
+		if len(guests) < wantGuests || len(devs) < 50 || len(merges) < 10 {
+			t.Fatalf("only %d guests, %d developer users and %d merges acknowledged before the server stopped:\n%s",
+				len(guests), len(devs), len(merges), srv.stderr)
 		}
 		var lost []string
-		for _, id := range ids {
+		for _, id := range guests {
 			if _, err := c.DescribeIdentity(ctx, &cognitoidentity.DescribeIdentityInput{IdentityId: aws.String(id)}); err != nil {
-				lost = append(lost, id+": "+err.Error())
+				lost = append(lost, "guest "+id+": "+err.Error())
+			}
+		}
+		for user, id := range devs {
+			// A merged user is on its destination's identity; a user whose
+			// merge was sent but not answered may be on either.
+			want := []string{id}
+			if dst, ok := merges[user]; ok {
+				want = []string{dst}
+			} else if dst, ok := tried[user]; ok {
+				want = append(want, dst)
+			}
+			out, err := c.LookupDeveloperIdentity(ctx, &cognitoidentity.LookupDeveloperIdentityInput{
+				IdentityPoolId: pool.IdentityPoolId, DeveloperUserIdentifier: aws.String(user)})
+			switch {
+			case err != nil:
+				lost = append(lost, "developer user "+user+": "+err.Error())
+			case !slices.Contains(want, aws.ToString(out.IdentityId)):
+				lost = append(lost, fmt.Sprintf("developer user %s is on %s, want one of %v", user, aws.ToString(out.IdentityId), want))
 			}
 		}
 		if len(lost) > 0 {
-			t.Fatalf("%d of %d acknowledged guests lost after SIGKILL, e.g. %s", len(lost), len(ids), lost[0])
+			t.Fatalf("%d acknowledged writes lost after SIGKILL (of %d guests, %d developer users, %d merges), e.g. %s",
+				len(lost), len(guests), len(devs), len(merges), lost[0])
 		}
+		t.Logf("after SIGKILL: %d guests, %d developer users, %d merges, all there", len(guests), len(devs), len(merges))
 	})
 }
 
