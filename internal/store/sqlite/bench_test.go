@@ -17,20 +17,29 @@ import (
 	"github.com/idpool/idpool/internal/store/sqlite"
 )
 
-// BenchmarkInsertIdentity measures durable single-identity writes (what
-// GetId for a guest costs the store), from many goroutines at once.
-func BenchmarkInsertIdentity(b *testing.B) {
+// benchStore opens a store in a new file holding one pool; it is closed
+// when the benchmark ends.
+func benchStore(b *testing.B) (*sqlite.Store, *store.Pool, time.Time) {
+	b.Helper()
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	now := time.Now()
 	pool := &store.Pool{ID: "us-east-1:00000000-0000-4000-8000-000000000001", Account: "123456789012", Region: "us-east-1", Name: "bench", CreatedAt: now, UpdatedAt: now}
 	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertPool(ctx, pool) }); err != nil {
 		b.Fatal(err)
 	}
+	return s, pool, now
+}
+
+// BenchmarkInsertIdentity measures durable single-identity writes (what
+// GetId for a guest costs the store), from many goroutines at once.
+func BenchmarkInsertIdentity(b *testing.B) {
+	ctx := context.Background()
+	s, pool, now := benchStore(b)
 	var n atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()
@@ -68,16 +77,7 @@ func BenchmarkCreateGuest(b *testing.B) {
 	}{{"uuid-v4", benchV4}, {"uuid-v7", benchV7}} {
 		b.Run(kind.name, func(b *testing.B) {
 			ctx := context.Background()
-			s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			now := time.Now()
-			pool := &store.Pool{ID: "us-east-1:00000000-0000-4000-8000-000000000001", Account: "123456789012", Region: "us-east-1", Name: "bench", CreatedAt: now, UpdatedAt: now}
-			if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertPool(ctx, pool) }); err != nil {
-				b.Fatal(err)
-			}
+			s, pool, now := benchStore(b)
 			for i := 0; i < seedN; i += 1000 {
 				if err := s.Update(ctx, func(tx store.Tx) error {
 					for range min(1000, seedN-i) {
