@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+	"github.com/idpool/idpool/internal/store"
 )
 
 // Providers of the identity tests' pools, besides those of helpers_test.go.
@@ -1011,5 +1012,58 @@ func TestIdentityIDsAreTimeOrdered(t *testing.T) {
 	}
 	if !slices.IsSorted(ids) {
 		t.Errorf("ids made one after another do not sort in that order: %v", ids)
+	}
+}
+
+// TestRandomIDsFromBeforeKeepWorking: a database written before identity
+// ids were time-ordered holds random (UUIDv4) ids. Nothing migrates them:
+// they keep answering beside the new ids, and list with them in creation
+// order.
+func TestRandomIDsFromBeforeKeepWorking(t *testing.T) {
+	env := Start(t, Options{})
+	w := worldIn(t, env, loginPoolInput("upgraded"))
+	ctx := t.Context()
+	const (
+		oldUser  = "us-east-1:3f2b6c1e-9a4d-4e8f-b1c2-0d9e8f7a6b5c"
+		oldGuest = "us-east-1:ffffffff-0000-4000-8000-000000000001" // sorts after any id made today
+	)
+	at := env.Clock.Now()
+	if err := env.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.InsertIdentity(ctx, &store.Identity{ID: oldUser, PoolID: w.pool, CreatedAt: at, UpdatedAt: at,
+			Logins: []store.Login{{PoolID: w.pool, Provider: fb, Subject: "from-before", IdentityID: oldUser}}}); err != nil {
+			return err
+		}
+		return tx.InsertIdentity(ctx, &store.Identity{ID: oldGuest, PoolID: w.pool, CreatedAt: at.Add(time.Millisecond), UpdatedAt: at})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Second)
+
+	got, err := w.app.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(w.pool), Logins: map[string]string{fb: "from-before"}})
+	if err != nil || aws.ToString(got.IdentityId) != oldUser {
+		t.Fatalf("GetId of the login linked before: %v, %v; want %s", got, err, oldUser)
+	}
+	for _, id := range []string{oldUser, oldGuest} {
+		logins := map[string]string(nil)
+		if id == oldUser {
+			logins = map[string]string{fb: "from-before"}
+		}
+		tok, err := w.app.GetOpenIdToken(ctx, &cognitoidentity.GetOpenIdTokenInput{IdentityId: aws.String(id), Logins: logins})
+		if err != nil || aws.ToString(tok.IdentityId) != id || aws.ToString(tok.Token) == "" {
+			t.Errorf("GetOpenIdToken for %s: %v, %v", id, tok, err)
+		}
+	}
+	newGuest := w.getID(t, nil) // a UUIDv7 id
+
+	list, err := w.admin.ListIdentities(ctx, &cognitoidentity.ListIdentitiesInput{IdentityPoolId: aws.String(w.pool), MaxResults: aws.Int32(60)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, id := range list.Identities {
+		ids = append(ids, aws.ToString(id.IdentityId))
+	}
+	if want := []string{oldUser, oldGuest, newGuest}; !slices.Equal(ids, want) {
+		t.Errorf("ListIdentities = %v, want %v (creation order)", ids, want)
 	}
 }
