@@ -130,6 +130,7 @@ def summary(outdir):
         print(f"getid-guest, {n} in flight: {fmt(g['req_per_s'])} req/s, p99 {fmt(g['latency']['p99_ms'], 2)} ms, "
               f"ratio {fmt(g.get('ratio'), 2)}")
     size = os.path.join(outdir, "1m-size.json")
+    rss_mib = None
     if os.path.exists(size):
         z = load(size)
         rss_mib = z['peak_rss_kib'] / 1024
@@ -163,7 +164,7 @@ def summary(outdir):
         if name in half:
             p = half[name]["latency"]["p99_ms"]
             check(f"{name} p99 < 10 ms at half peak (1M)", p < 10, fmt(p, 2) + " ms")
-    if os.path.exists(size):
+    if rss_mib is not None:
         check("peak RSS at 1M identities <= 150 MiB", rss_mib <= 150, f"{rss_mib:.1f} MiB")
     postgres(outdir)
 

@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/idpool/idpool/internal/bench"
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/store/sqlite"
 )
@@ -90,7 +90,7 @@ func BenchmarkCreateGuest(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu0 := cpuTime()
+			cpu0 := bench.SelfCPU()
 			b.SetParallelism(16) // 32 goroutines on 2 cores
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -102,17 +102,9 @@ func BenchmarkCreateGuest(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((bench.SelfCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchV4() string {
