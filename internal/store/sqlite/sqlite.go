@@ -352,6 +352,15 @@ func (s *Store) writer() {
 		}
 		s.observeBatch(len(batch))
 		s.commit(batch)
+		// commit woke the batch's writers: their goroutines wait on this
+		// goroutine's processor, behind it. Let them run before the next
+		// batch, so that their answers go out now, not after the next
+		// commit's statements (or after the runtime takes the processor
+		// back during its fsync), and the requests that follow them join
+		// the next batch instead of waiting for one more. Measured with
+		// getid-guest at 32 in flight on 2 cores: about 10 % more guests
+		// a second and 8 % less CPU per guest; no change at 128.
+		runtime.Gosched()
 		if s.walTail.Load() {
 			// Between two batches no commit can come in: a checkpoint
 			// here copies the WAL's tail and leaves it fully copied.
