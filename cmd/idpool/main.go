@@ -39,6 +39,7 @@ import (
 	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/config"
 	"github.com/idpool/idpool/internal/federation"
+	"github.com/idpool/idpool/internal/logsink"
 	"github.com/idpool/idpool/internal/ratelimit"
 	"github.com/idpool/idpool/internal/seal"
 	"github.com/idpool/idpool/internal/server"
@@ -169,7 +170,11 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := cfg.Logger(stderr)
+	// Log lines are written in groups by one goroutine (package
+	// logsink); Close, deferred first, runs last and writes what is left.
+	lines := logsink.New(stderr)
+	defer lines.Close()
+	log := cfg.Logger(lines)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
