@@ -119,10 +119,12 @@ func benchmark(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		jsonOut    = fs.String("json", "", "also write the results, machine-readable, to this file")
 		quiet      = fs.Bool("q", false, "no progress lines on stderr")
 		cpuProfile = fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
+		serverCPUs = fs.String("server-cpus", os.Getenv("IDPOOL_BENCH_SERVER_CPUS"), "confine the servers this run starts (-spawn, the ceiling server, moto) to these CPUs, in taskset's form (0-7); confine the generator itself with taskset. Default: $IDPOOL_BENCH_SERVER_CPUS")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	bench.ServerCPUs = *serverCPUs
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -179,7 +178,7 @@ func CeilingWorkload(b Bound) *Workload {
 // the generator (as a real target does not), and returns it once it
 // listens. The child prints "listening on <url>" first.
 func StartCeiling(ctx context.Context, exe string) (*Process, error) {
-	cmd := exec.Command(exe, "ceiling-server", "-listen", "127.0.0.1:0")
+	cmd := command(exe, "ceiling-server", "-listen", "127.0.0.1:0")
 	orphanGuard(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -86,6 +86,23 @@ func orphanGuard(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
 
+// ServerCPUs, when not empty, is a CPU list in taskset's form ("0-7",
+// "0,2,4") that every server the bench starts (idpool under -spawn, the
+// ceiling server, moto) is confined to, so that on a larger machine the
+// servers and the generator (confined by whoever starts it) run on
+// separate cores. It is set once, before anything starts.
+var ServerCPUs string
+
+// command is exec.Command, run under `taskset -c ServerCPUs` when that
+// is set: taskset sets the CPUs and then executes the program in its
+// place, so that every thread the server starts stays on them.
+func command(name string, args ...string) *exec.Cmd {
+	if ServerCPUs == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", ServerCPUs, name}, args...)...)
+}
+
 // FreePort returns a loopback port nothing listens on (at the moment).
 func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -160,7 +177,7 @@ func StartIdpool(ctx context.Context, o IdpoolOptions) (*Process, error) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := append([]string{"serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn"}, o.Args...)
-	cmd := exec.Command(o.Binary, args...)
+	cmd := command(o.Binary, args...)
 	p, err := start(ctx, "idpool", cmd, "http://"+addr+"/health", 30*time.Second, func(r *http.Response) bool { return r.StatusCode == http.StatusOK })
 	if err != nil {
 		if temp {
@@ -183,7 +200,7 @@ func StartMoto(ctx context.Context, python string) (*Process, error) {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	p, err := start(ctx, "moto", cmd, "http://"+addr+"/moto-api/", 60*time.Second, func(r *http.Response) bool { return r.StatusCode == http.StatusOK })
 	if err != nil {
 		return nil, err
