@@ -8,9 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/bench"
@@ -285,6 +288,22 @@ func TestCeilingPageMatchesIdpool(t *testing.T) {
 		t.Errorf("the ceiling's page is %d bytes, idpool's %d (%d more with its times' trailing zeros; %+.1f%%)", len(got), len(want), trimmed, 100*d)
 	}
 	t.Logf("ListIdentities page of 60: the ceiling's %d bytes, idpool's %d", len(got), len(want))
+
+	// The seeded ids are made as the server makes them: UUIDv7 carrying
+	// the identity's creation time, so that a seeded store's id index is
+	// laid out as a served one's.
+	for _, id := range ws.Identities {
+		_, rest, _ := strings.Cut(id.IdentityId, ":")
+		u, err := uuid.Parse(rest)
+		if err != nil || u.Version() != 7 {
+			t.Fatalf("seeded identity id %q is not a UUIDv7 (%v)", id.IdentityId, err)
+		}
+		sec, frac, _ := strings.Cut(string(id.CreationDate)+".", ".")
+		ms, err := strconv.ParseInt(sec+(frac + "000")[:3], 10, 64)
+		if msOfID := int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5]); err != nil || msOfID != ms {
+			t.Errorf("identity %s: time in its id %d ms, its CreationDate %s (%v)", id.IdentityId, msOfID, id.CreationDate, err)
+		}
+	}
 }
 
 // TestStrictAndOpenModel checks that the generator's signatures pass

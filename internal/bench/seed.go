@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/idpool/idpool/internal/cognito"
 	"github.com/idpool/idpool/internal/store"
 	"github.com/idpool/idpool/internal/store/sqlite"
 )
@@ -113,7 +115,11 @@ func BulkSeed(ctx context.Context, o SeedOptions) (*SeedResult, error) {
 		batch = batch[:0]
 		for i := lo; i < min(lo+o.Batch, o.N); i++ {
 			at := base.Add(time.Duration(i) * time.Microsecond)
-			id := &store.Identity{ID: Region + ":" + uuid.NewString(), PoolID: pool.ID, CreatedAt: at, UpdatedAt: at}
+			idID, err := cognito.IdentityID(Region, at, rand.Reader)
+			if err != nil {
+				return nil, err
+			}
+			id := &store.Identity{ID: idID, PoolID: pool.ID, CreatedAt: at, UpdatedAt: at}
 			switch p := i % 100; {
 			case p < o.DeveloperPercent:
 				id.Logins = []store.Login{{PoolID: pool.ID, Provider: pool.DeveloperProviderName, Subject: fmt.Sprintf("bulk-%s-dev-%09d", o.Tag, i)}}

@@ -137,20 +137,28 @@ func (s *Service) newID(region string) (string, error) {
 	return region + ":" + u.String(), nil
 }
 
-// newIdentityID returns "<region>:<lower-case uuid v7>": 48 bits of the
-// creation time in milliseconds, then 74 random bits. Choice: AWS's
-// identity ids are random (v4); time-ordered ones are appended to the
-// store's id index instead of rewriting a random page of it, which cut
-// the CPU of a durable guest write 2.8-4× (docs/storage.md). 74 random
-// bits keep an id unguessable, which matters: a guest's id is all it
-// takes to get its credentials. Not uuid.NewV7: it reads the wall clock,
-// not the service's, and spends 12 of the random bits on a counter.
+// newIdentityID returns a new identity id made at the service's now (see
+// IdentityID).
 func (s *Service) newIdentityID(region string) (string, error) {
+	return IdentityID(region, s.now(), s.rand)
+}
+
+// IdentityID returns "<region>:<lower-case uuid v7>": 48 bits of at in
+// milliseconds, then 74 bits read from random. Choice: AWS's identity ids
+// are random (v4); time-ordered ones are appended to the store's id index
+// instead of rewriting a random page of it, which cut the CPU of a durable
+// guest write 2.8-4× (docs/storage.md). 74 random bits keep an id
+// unguessable, which matters: a guest's id is all it takes to get its
+// credentials. Not uuid.NewV7: it reads the wall clock, not the caller's,
+// and spends 12 of the random bits on a counter. The bulk seeding of the
+// benchmark makes its ids here too, so that a seeded store is laid out as
+// one the server filled.
+func IdentityID(region string, at time.Time, random io.Reader) (string, error) {
 	var u uuid.UUID
-	if _, err := io.ReadFull(s.rand, u[6:]); err != nil {
+	if _, err := io.ReadFull(random, u[6:]); err != nil {
 		return "", err
 	}
-	ms := uint64(s.now().UnixMilli())
+	ms := uint64(at.UnixMilli())
 	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
 	u[6] = u[6]&0x0f | 0x70
 	u[8] = u[8]&0x3f | 0x80
