@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -298,9 +298,9 @@ func TestCeilingPageMatchesIdpool(t *testing.T) {
 		if err != nil || u.Version() != 7 {
 			t.Fatalf("seeded identity id %q is not a UUIDv7 (%v)", id.IdentityId, err)
 		}
-		sec, frac, _ := strings.Cut(string(id.CreationDate)+".", ".")
-		ms, err := strconv.ParseInt(sec+(frac + "000")[:3], 10, 64)
-		if msOfID := int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5]); err != nil || msOfID != ms {
+		sec, nsec := u.Time().UnixTime()
+		created, err := id.CreationDate.Float64()
+		if msOfID := sec*1000 + nsec/1e6; err != nil || msOfID != int64(math.Round(created*1000)) {
 			t.Errorf("identity %s: time in its id %d ms, its CreationDate %s (%v)", id.IdentityId, msOfID, id.CreationDate, err)
 		}
 	}
