@@ -10,7 +10,7 @@ import (
 // checkpoints. It has the methods of sqlite.Observer, so the server hands
 // it to the store (this package knows no backend).
 type SQLiteObserver struct {
-	batch, checkpoint prometheus.Observer
+	batch, commit, checkpoint prometheus.Observer
 }
 
 // SQLite returns the observer of the SQLite store's internal work.
@@ -18,6 +18,9 @@ func (m *Metrics) SQLite() *SQLiteObserver { return m.sqlite }
 
 // GroupCommitted observes the number of writes one group commit carried.
 func (o *SQLiteObserver) GroupCommitted(writes int) { o.batch.Observe(float64(writes)) }
+
+// Committed observes the duration of one group commit's COMMIT.
+func (o *SQLiteObserver) Committed(d time.Duration) { o.commit.Observe(d.Seconds()) }
 
 // Checkpointed observes the duration of one WAL checkpoint.
 func (o *SQLiteObserver) Checkpointed(d time.Duration) { o.checkpoint.Observe(d.Seconds()) }

@@ -107,17 +107,22 @@ func New(o Options) *Metrics {
 		Help:    "Writes (updates and guest identities) carried by each SQLite group commit.",
 		Buckets: batchBuckets,
 	})
+	commit := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "idpool_sqlite_commit_duration_seconds",
+		Help:    "Duration of each SQLite group commit's COMMIT: writing its WAL frames and waiting for the disk to flush them.",
+		Buckets: storeBuckets,
+	})
 	checkpoint := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "idpool_sqlite_checkpoint_duration_seconds",
 		Help:    "Duration of each SQLite WAL checkpoint.",
 		Buckets: checkpointBuckets,
 	})
-	m.sqlite = &SQLiteObserver{batch: batch, checkpoint: checkpoint}
+	m.sqlite = &SQLiteObserver{batch: batch, commit: commit, checkpoint: checkpoint}
 
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		requests, duration, limited, tokens, credentials, m.storeCalls, batch, checkpoint,
+		requests, duration, limited, tokens, credentials, m.storeCalls, batch, commit, checkpoint,
 	)
 	for _, name := range slices.Concat(o.Operations, []string{Other}) {
 		if _, dup := m.ops[name]; dup {

@@ -342,6 +342,9 @@ func TestSQLiteObserver(t *testing.T) {
 	if h.GetSampleCount() != 1 || h.GetSampleSum() != 1 {
 		t.Errorf("after one write: %d commits carrying %v writes, want 1 and 1", h.GetSampleCount(), h.GetSampleSum())
 	}
+	if h := find(gather(t, m), "idpool_sqlite_commit_duration_seconds", nil).GetHistogram(); h.GetSampleCount() != 1 || h.GetSampleSum() <= 0 {
+		t.Errorf("after one write: %d COMMITs timed, %vs in all; want 1, taking some time", h.GetSampleCount(), h.GetSampleSum())
+	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}

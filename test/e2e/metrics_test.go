@@ -139,6 +139,7 @@ func TestMetrics(t *testing.T) {
 			{"idpool_credentials_issued_total", dto.MetricType_COUNTER},
 			{"idpool_store_call_duration_seconds", dto.MetricType_HISTOGRAM},
 			{"idpool_sqlite_commit_batch_writes", dto.MetricType_HISTOGRAM},
+			{"idpool_sqlite_commit_duration_seconds", dto.MetricType_HISTOGRAM},
 			{"idpool_sqlite_checkpoint_duration_seconds", dto.MetricType_HISTOGRAM},
 			{"idpool_signing_key_age_seconds", dto.MetricType_GAUGE},
 			{"go_goroutines", dto.MetricType_GAUGE},
@@ -218,6 +219,8 @@ func TestMetrics(t *testing.T) {
 			{"idpool_store_call_duration_seconds", map[string]string{"method": "ListSigningKeys"}, 1, 1 << 20},
 			// Every write acknowledged was counted in a group commit.
 			{"idpool_sqlite_commit_batch_writes", nil, 1, 1 << 20},
+			// ... and the COMMIT that made it durable was timed.
+			{"idpool_sqlite_commit_duration_seconds", nil, 1, 1 << 20},
 		} {
 			m := series(families, tc.family, tc.labels)
 			if m == nil {

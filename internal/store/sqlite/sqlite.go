@@ -90,6 +90,10 @@ type Observer interface {
 	// GroupCommitted is told how many writes (Updates and guest
 	// identities) one group commit carried, whatever became of each.
 	GroupCommitted(writes int)
+	// Committed is told how long the COMMIT of one group commit took
+	// (writing its WAL frames and waiting for the disk to flush them),
+	// whether or not it succeeded, before its writers are answered.
+	Committed(d time.Duration)
 	// Checkpointed is told how long one WAL checkpoint took.
 	Checkpointed(d time.Duration)
 }
@@ -579,8 +583,16 @@ func (s *Store) commit(batch []*write) {
 	if applied == 0 {
 		return
 	}
+	o := s.observer()
+	var start time.Time
+	if o != nil {
+		start = time.Now()
+	}
 	if err = s.fault(faultCommit); err == nil {
 		_, err = q.ExecContext(ctx, "COMMIT")
+	}
+	if o != nil {
+		o.Committed(time.Since(start))
 	}
 	if changes {
 		// Even when COMMIT reports an error: what it did is not known.
