@@ -108,6 +108,20 @@ func TestSmoke(t *testing.T) {
 	if m := got["merge"]; m != nil && (m.Requests > 200 || (m.Seconds < 0.25 && m.Requests != 200)) {
 		t.Errorf("merge: %d merges in %.3fs, want at most 200, and all 200 when the phase ended early", m.Requests, m.Seconds)
 	}
+	// The target's /metrics gave the SQLite writer's group commits of a
+	// write scenario's phase, and the table's notes report them.
+	if g := got["getid-guest"]; g != nil {
+		w := g.Writer
+		switch {
+		case w == nil:
+			t.Error("getid-guest: no SQLite writer figures")
+		case w.Commits <= 0 || w.Writes < float64(w.Commits) || w.Writes > float64(g.Requests+g.Errors) || w.CommitSeconds <= 0 || w.CommitSeconds > g.Seconds:
+			t.Errorf("getid-guest: %d requests in %.2fs, writer %+v", g.Requests, g.Seconds, *w)
+		}
+	}
+	if !strings.Contains(stdout.String(), "url/getid-guest: SQLite writer: ") {
+		t.Errorf("the notes lack the writer's figures:\n%s", &stdout)
+	}
 	mix := got["mix"]
 	if mix != nil {
 		if len(mix.ByKind) != len(bench.Find("mix").Parts) {
@@ -143,6 +157,9 @@ func TestCeilingAndRatios(t *testing.T) {
 		checkSane(t, r)
 		if r.Scenario != string(b) {
 			t.Errorf("ceiling %s reported as %q", b, r.Scenario)
+		}
+		if r.Writer != nil {
+			t.Errorf("ceiling %s: SQLite writer figures %+v from a server without one", b, *r.Writer)
 		}
 		ceilings[b] = r
 		all = append(all, r)

@@ -282,6 +282,10 @@ func (r *Report) WriteTable(w io.Writer) {
 		for _, n := range s.Notes {
 			notes = append(notes, id+": "+n)
 		}
+		if wr := s.Writer; wr != nil && s.Seconds > 0 {
+			notes = append(notes, fmt.Sprintf("%s: SQLite writer: %.0f group commits/s carrying %.1f writes each; COMMIT (WAL written and flushed) %s on average, %.0f %% of the time",
+				id, float64(wr.Commits)/s.Seconds, wr.Writes/float64(wr.Commits), fmtMS(1e3*wr.CommitSeconds/float64(wr.Commits)), 100*wr.CommitSeconds/s.Seconds))
+		}
 		if s.Backlog > 0 {
 			notes = append(notes, fmt.Sprintf("%s: did not sustain the rate: %d requests due were never sent (max lag %s)", id, s.Backlog, fmtMS(s.MaxLagMS)))
 		}

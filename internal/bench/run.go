@@ -125,6 +125,10 @@ type ScenarioResult struct {
 	OtherCPU  float64 `json:"other_cpu_pct"`
 	TargetRSS int64   `json:"target_rss_bytes,omitempty"`
 
+	// Writer has the SQLite group commits of an idpool target over the
+	// phase, where its /metrics reports them.
+	Writer *WriterStats `json:"sqlite_writer,omitempty"`
+
 	// Open model only.
 	MaxLagMS float64 `json:"max_lag_ms,omitempty"`
 	Backlog  int64   `json:"backlog,omitempty"`
@@ -157,6 +161,7 @@ func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time
 	if len(pids) > 0 {
 		tgt0, tgtErr = readCPU(pids)
 	}
+	writer0, writerOK := c.readWriter(ctx)
 	self0 := SelfCPU()
 	mach0, machErr := MachineCPU()
 	p, err := Drive(ctx, c, w, load)
@@ -164,6 +169,11 @@ func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time
 		return err
 	}
 	secs := p.Elapsed.Seconds()
+	if writerOK {
+		if writer1, ok := c.readWriter(ctx); ok && writer1.Commits > writer0.Commits {
+			r.Writer = writerDelta(writer0, writer1)
+		}
+	}
 	r.BenchCPU = 100 * (SelfCPU() - self0).Seconds() / secs
 	if len(pids) > 0 && tgtErr == nil {
 		if t1, err := readCPU(pids); err == nil {
