@@ -129,6 +129,12 @@ def summary(outdir):
     for n, g in sorted(inflight.items()):
         print(f"getid-guest, {n} in flight: {fmt(g['req_per_s'])} req/s, p99 {fmt(g['latency']['p99_ms'], 2)} ms, "
               f"ratio {fmt(g.get('ratio'), 2)}")
+    for label, g in [("32", idp10.get("getid-guest"))] + [(str(n), g) for n, g in sorted(inflight.items())]:
+        w = g and g.get("sqlite_writer")
+        if w and w["commits"] > 0:
+            print(f"getid-guest, {label} in flight, SQLite writer: {fmt(w['commits'] / g['elapsed_s'])} group commits/s "
+                  f"of {fmt(w['writes'] / w['commits'], 1)} writes, COMMIT {fmt(1e3 * w['commit_seconds'] / w['commits'], 2)} ms "
+                  f"on average, {fmt(100 * w['commit_seconds'] / g['elapsed_s'])} % of the time")
     size = os.path.join(outdir, "1m-size.json")
     rss_mib = None
     if os.path.exists(size):
