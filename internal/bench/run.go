@@ -156,12 +156,14 @@ func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time
 		r.WarmupErrors = p.Errors
 		r.ErrorSamples = append(r.ErrorSamples, prefixAll("warm-up ", p.Samples)...)
 	}
+	// The writer's figures are scraped outside the CPU window, so that
+	// rendering /metrics is not counted as the phase's work.
+	writer0, writerOK := c.readWriter(ctx)
 	var tgt0 time.Duration
 	var tgtErr error
 	if len(pids) > 0 {
 		tgt0, tgtErr = readCPU(pids)
 	}
-	writer0, writerOK := c.readWriter(ctx)
 	self0 := SelfCPU()
 	mach0, machErr := MachineCPU()
 	p, err := Drive(ctx, c, w, load)
@@ -169,11 +171,6 @@ func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time
 		return err
 	}
 	secs := p.Elapsed.Seconds()
-	if writerOK {
-		if writer1, ok := c.readWriter(ctx); ok && writer1.Commits > writer0.Commits {
-			r.Writer = writerDelta(writer0, writer1)
-		}
-	}
 	r.BenchCPU = 100 * (SelfCPU() - self0).Seconds() / secs
 	if len(pids) > 0 && tgtErr == nil {
 		if t1, err := readCPU(pids); err == nil {
@@ -185,6 +182,11 @@ func measure(ctx context.Context, c *Client, w *Workload, load Load, warmup time
 	}
 	if mach1, err := MachineCPU(); err == nil && machErr == nil {
 		r.OtherCPU = max(0, 100*(mach1-mach0).Seconds()/secs-r.BenchCPU-r.TargetCPU)
+	}
+	if writerOK {
+		if writer1, ok := c.readWriter(ctx); ok && writer1.Commits > writer0.Commits {
+			r.Writer = writerDelta(writer0, writer1)
+		}
 	}
 	r.Requests, r.Errors = p.OK, p.Errors
 	r.ErrorSamples = append(r.ErrorSamples, p.Samples...)

@@ -481,6 +481,24 @@ func (s *Store) observedCheckpoint(q querier) (frames, copied int64, ok bool) {
 	return frames, copied, ok
 }
 
+// observedCommit runs COMMIT (or the fault a test injected there) and
+// tells the observer, if any, how long it took.
+func (s *Store) observedCommit(ctx context.Context, q querier) error {
+	o := s.observer()
+	var start time.Time
+	if o != nil {
+		start = time.Now()
+	}
+	err := s.fault(faultCommit)
+	if err == nil {
+		_, err = q.ExecContext(ctx, "COMMIT")
+	}
+	if o != nil {
+		o.Committed(time.Since(start))
+	}
+	return err
+}
+
 // checkpoint runs a passive checkpoint (it never waits for readers or the
 // writer). frames is the length of the WAL, copied how much of it is in
 // the database file; ok is false when the other side was checkpointing
@@ -583,17 +601,7 @@ func (s *Store) commit(batch []*write) {
 	if applied == 0 {
 		return
 	}
-	o := s.observer()
-	var start time.Time
-	if o != nil {
-		start = time.Now()
-	}
-	if err = s.fault(faultCommit); err == nil {
-		_, err = q.ExecContext(ctx, "COMMIT")
-	}
-	if o != nil {
-		o.Committed(time.Since(start))
-	}
+	err = s.observedCommit(ctx, q)
 	if changes {
 		// Even when COMMIT reports an error: what it did is not known.
 		s.cache.Invalidate()
