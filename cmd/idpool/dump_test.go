@@ -29,6 +29,7 @@ import (
 	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/store/sqlite"
 	"github.com/idpool/idpool/internal/testpg"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // liveServer is an in-process idpool server on a store.
@@ -49,13 +50,7 @@ func startServer(t *testing.T, st store.Store, secrets [][]byte) *liveServer {
 	hs.Config.Handler = srv.Handler()
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &liveServer{http: hs, srv: srv, admin: cognitoidentity.New(cognitoidentity.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(hs.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("111111111111", "secret", ""),
-		HTTPClient:   hs.Client(),
-		Retryer:      aws.NopRetryer{},
-	})}
+	return &liveServer{http: hs, srv: srv, admin: e2e.NewCognito(hs.URL, hs.Client(), credentials.NewStaticCredentialsProvider("111111111111", "secret", ""))}
 }
 
 // verify checks a token's signature against the server's JWKS and returns

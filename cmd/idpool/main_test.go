@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // TestRun drives the command line in-process, for every command that
@@ -99,25 +101,6 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that a child process's output copier and the
-// test may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // buildBinary compiles idpool into a temporary directory.
 func buildBinary(t *testing.T, version string) string {
 	t.Helper()
@@ -150,7 +133,7 @@ func freeAddr(t *testing.T) string {
 type process struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncBuffer
+	stderr *e2e.SyncBuffer
 	done   chan struct{}
 	err    error // set when done is closed
 }
@@ -183,7 +166,7 @@ func startOnPortZero(t *testing.T, bin string, client *http.Client, scheme strin
 // it when the test ends if it still runs.
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{stderr: &e2e.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no IDPOOL_* from the caller
 	p.cmd.Stderr = p.stderr
@@ -286,12 +269,7 @@ func (p *process) waitClosed(t *testing.T) {
 }
 
 func client(addr string) *cognitoidentity.Client {
-	return cognitoidentity.New(cognitoidentity.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://" + addr),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", ""),
-		Retryer:      aws.NopRetryer{},
-	})
+	return e2e.NewCognito("http://"+addr, nil, credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", ""))
 }
 
 // TestBinary builds idpool and runs it as users do: it serves, stops

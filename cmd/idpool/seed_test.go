@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // The README's seed example, as examples/seed.yaml holds it.
@@ -36,7 +38,7 @@ const (
 // runs.
 func startWith(t *testing.T, bin, dir string, env []string, args ...string) *process {
 	t.Helper()
-	p := &process{stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{stderr: &e2e.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
@@ -75,12 +77,7 @@ func (p *process) stop(t *testing.T) {
 func guestRole(t *testing.T, addr, pool string) string {
 	t.Helper()
 	ctx := context.Background()
-	app := cognitoidentity.New(cognitoidentity.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://" + addr),
-		Credentials:  aws.AnonymousCredentials{},
-		Retryer:      aws.NopRetryer{},
-	})
+	app := e2e.NewCognito("http://"+addr, nil, aws.AnonymousCredentials{})
 	id, err := app.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(pool)})
 	if err != nil {
 		t.Fatalf("GetId: %v", err)
@@ -90,12 +87,9 @@ func guestRole(t *testing.T, addr, pool string) string {
 		t.Fatalf("GetCredentialsForIdentity: %v", err)
 	}
 	c := out.Credentials
-	who, err := sts.New(sts.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://" + addr),
-		Credentials:  credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken)),
-		Retryer:      aws.NopRetryer{},
-	}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	who, err := e2e.NewSTS("http://"+addr, nil,
+		credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken)),
+	).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatalf("GetCallerIdentity: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 
 	"github.com/idpool/idpool/idpooltest"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 const (
@@ -79,11 +80,8 @@ func TestConsole(t *testing.T) {
 	}
 
 	// What the form saved is what the API answers.
-	api := cognitoidentity.New(cognitoidentity.Options{
-		Region:       strings.SplitN(poolID, ":", 2)[0],
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDBROWSERTEST", "secret-key", ""),
-	})
+	api := e2e.NewCognito(srv.URL, nil, credentials.NewStaticCredentialsProvider("AKIDBROWSERTEST", "secret-key", ""),
+		e2e.InRegion(strings.SplitN(poolID, ":", 2)[0]))
 	ctx := context.Background()
 	pool, err := api.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: aws.String(poolID)})
 	if err != nil {
@@ -333,11 +331,7 @@ func TestConsoleStrict(t *testing.T) {
 	other := idpooltest.Key{AccessKeyID: "AKIDCONSOLEBROWSER02", SecretAccessKey: "console-browser-secret-2", AccountID: "210987654321"}
 	srv := idpooltest.New(t, idpooltest.WithStrict(idpooltest.Key{AccessKeyID: keyID, SecretAccessKey: secret, AccountID: account}, other))
 	client := func(k, s string) *cognitoidentity.Client {
-		return cognitoidentity.New(cognitoidentity.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(srv.URL),
-			Credentials:  credentials.NewStaticCredentialsProvider(k, s, ""),
-		})
+		return e2e.NewCognito(srv.URL, nil, credentials.NewStaticCredentialsProvider(k, s, ""))
 	}
 	ctx := context.Background()
 	mine, err := client(keyID, secret).CreateIdentityPool(ctx, &cognitoidentity.CreateIdentityPoolInput{
@@ -454,7 +448,7 @@ pools:
       stage: test
 `)))
 	ctx := context.Background()
-	app := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
+	app := e2e.NewCognito(srv.URL, nil, aws.AnonymousCredentials{})
 	for range 24 {
 		if _, err := app.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(poolID)}); err != nil {
 			t.Fatal(err)
@@ -532,8 +526,7 @@ pools:
 	b.Click("#save-pool")
 	b.Until("the renamed pool", `document.body.dataset.ready === "pool" && document.querySelector("#pool-name").textContent === "renamed"`)
 	b.NoError("saving the pool")
-	api := cognitoidentity.New(cognitoidentity.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDBROWSERTEST", "secret-key", "")})
+	api := e2e.NewCognito(srv.URL, nil, credentials.NewStaticCredentialsProvider("AKIDBROWSERTEST", "secret-key", ""))
 	pool, err := api.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: aws.String(poolID)})
 	if err != nil {
 		t.Fatal(err)

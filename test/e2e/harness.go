@@ -6,12 +6,16 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,10 +27,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/idpool/idpool/internal/auth"
+	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/sqlite"
 	"github.com/idpool/idpool/internal/testclock"
@@ -68,6 +75,30 @@ type Options struct {
 	AccessLog bool
 	// RateLimits are per-operation requests per second (nil: none).
 	RateLimits map[string]float64
+	// Keys switch on strict mode: SigV4 is verified against them, and
+	// an unsigned or unknown caller is refused (nil: permissive, any key
+	// accepted).
+	Keys auth.Keys
+	// Verifier checks login tokens (nil: the server's default, which
+	// reads them without verifying signatures).
+	Verifier federation.Verifier
+	// Secrets seal signing keys and session tokens (nil: the server's
+	// default).
+	Secrets [][]byte
+	// InProcess serves requests by calling the server's handler
+	// directly, without a listener: for testing/synctest bubbles, where
+	// a goroutine waiting on the network is not durably blocked.
+	InProcess bool
+}
+
+// inProcessURL is the address of a server started InProcess: nothing
+// listens there, the requests go straight to its handler.
+const inProcessURL = "http://idpool.test"
+
+// Doer sends an HTTP request and returns its response, as the SDKs'
+// HTTPClient does.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
 // Env is one running server with its store.
@@ -79,7 +110,8 @@ type Env struct {
 	// Issuer is the iss of the server's tokens.
 	Issuer string
 
-	http  *httptest.Server
+	http  *httptest.Server // nil InProcess
+	doer  Doer
 	store *sqlite.Store
 	once  sync.Once
 }
@@ -99,11 +131,19 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatalf("open store %s: %v", o.DBPath, err)
 	}
 	// The listener comes first: the server's issuer URL is its address.
-	hs := httptest.NewUnstartedServer(nil)
+	url := inProcessURL
+	var hs *httptest.Server
+	if !o.InProcess {
+		hs = httptest.NewUnstartedServer(nil)
+		url = "http://" + hs.Listener.Addr().String()
+	}
 	if o.IssuerURL == "" {
-		o.IssuerURL = "http://" + hs.Listener.Addr().String()
+		o.IssuerURL = url
 	}
 	srv, err := server.New(server.Options{
+		Keys:         o.Keys,
+		Verifier:     o.Verifier,
+		Secrets:      o.Secrets,
 		Store:        st,
 		Clock:        o.Clock.Now,
 		MaxPools:     o.MaxPools,
@@ -118,22 +158,54 @@ func Start(t testing.TB, o Options) *Env {
 		StoreIsPrivate: true,
 	})
 	if err != nil {
-		hs.Close()
+		if hs != nil {
+			hs.Close()
+		}
 		st.Close()
 		t.Fatalf("new server: %v", err)
 	}
-	hs.Config.Handler = srv.Handler()
-	hs.Start()
-	e := &Env{t: t, URL: hs.URL, DBPath: o.DBPath, Clock: o.Clock, Issuer: o.IssuerURL, http: hs, store: st}
+	e := &Env{t: t, URL: url, DBPath: o.DBPath, Clock: o.Clock, Issuer: o.IssuerURL, http: hs, store: st}
+	if hs != nil {
+		hs.Config.Handler = srv.Handler()
+		hs.Start()
+		e.doer = hs.Client()
+	} else {
+		e.doer = inProcess{srv.Handler()}
+	}
 	t.Cleanup(e.Close)
 	return e
+}
+
+// inProcess hands each request to the handler as a server would (Host in
+// r.Host, the request line parsed again) and returns its response.
+type inProcess struct{ h http.Handler }
+
+func (p inProcess) Do(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+	}
+	r := httptest.NewRequestWithContext(req.Context(), req.Method, req.URL.String(), bytes.NewReader(body))
+	r.Header = req.Header.Clone()
+	if req.Host != "" {
+		r.Host = req.Host
+	}
+	rec := httptest.NewRecorder()
+	p.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }
 
 // Close stops the HTTP server and closes the store. It may be called more
 // than once.
 func (e *Env) Close() {
 	e.once.Do(func() {
-		e.http.Close()
+		if e.http != nil {
+			e.http.Close()
+		}
 		if err := e.store.Close(); err != nil {
 			e.t.Errorf("close store: %v", err)
 		}
@@ -144,55 +216,106 @@ func (e *Env) Close() {
 // never retries, so that a throttling-class error (LimitExceededException)
 // reaches the test at once.
 func (e *Env) Client(accessKeyID, region string) *cognitoidentity.Client {
-	return cognitoidentity.New(cognitoidentity.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, "secret-key-"+accessKeyID, ""),
-		HTTPClient:   e.http.Client(),
-		Retryer:      aws.NopRetryer{},
-	})
+	return NewCognito(e.URL, e.doer, credentials.NewStaticCredentialsProvider(accessKeyID, "secret-key-"+accessKeyID, ""), InRegion(region))
 }
 
 // PublicClient returns an SDK client that signs nothing, as an app calls
 // the public operations (GetId, GetOpenIdToken, GetCredentialsForIdentity,
 // UnlinkIdentity).
 func (e *Env) PublicClient(region string) *cognitoidentity.Client {
-	return cognitoidentity.New(cognitoidentity.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.URL),
-		Credentials:  aws.AnonymousCredentials{},
-		HTTPClient:   e.http.Client(),
-		Retryer:      aws.NopRetryer{},
-	})
+	return NewCognito(e.URL, e.doer, aws.AnonymousCredentials{}, InRegion(region))
 }
 
-// HTTPClient returns a client for plain HTTP requests to the server.
-func (e *Env) HTTPClient() *http.Client { return e.http.Client() }
+// NewCognito returns an SDK Cognito Identity client of the server at url,
+// for USEast1, that signs with creds (aws.AnonymousCredentials{} for
+// none), sends through hc (nil: the SDK's own client) and never
+// retries, so that every error,
+// throttling included, reaches the test; opts change its options.
+func NewCognito(url string, hc Doer, creds aws.CredentialsProvider, opts ...func(*cognitoidentity.Options)) *cognitoidentity.Client {
+	o := cognitoidentity.Options{
+		Region:       USEast1,
+		BaseEndpoint: aws.String(url),
+		Credentials:  creds,
+		HTTPClient:   hc,
+		Retryer:      aws.NopRetryer{},
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return cognitoidentity.New(o)
+}
+
+// NewSTS returns an SDK STS client of the server at url, as NewCognito
+// does for Cognito Identity.
+func NewSTS(url string, hc Doer, creds aws.CredentialsProvider, opts ...func(*sts.Options)) *sts.Client {
+	o := sts.Options{
+		Region:       USEast1,
+		BaseEndpoint: aws.String(url),
+		Credentials:  creds,
+		HTTPClient:   hc,
+		Retryer:      aws.NopRetryer{},
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return sts.New(o)
+}
+
+// HTTPClient returns a client for plain HTTP requests to the server's
+// listener (none InProcess: use Do).
+func (e *Env) HTTPClient() *http.Client {
+	if e.http == nil {
+		e.t.Fatal("e2e: a server started InProcess has no listener; use Do")
+	}
+	return e.http.Client()
+}
+
+// Do sends a plain HTTP request to the server, over its listener or in
+// process.
+func (e *Env) Do(req *http.Request) (*http.Response, error) { return e.doer.Do(req) }
+
+// Cognito returns an SDK client for USEast1 that signs with creds
+// (aws.AnonymousCredentials{} for none) at the server's clock and never
+// retries; opts change its options (InRegion, e.Skewed, ...).
+func (e *Env) Cognito(creds aws.CredentialsProvider, opts ...func(*cognitoidentity.Options)) *cognitoidentity.Client {
+	return NewCognito(e.URL, e.doer, creds, append([]func(*cognitoidentity.Options){e.Skewed(0)}, opts...)...)
+}
+
+// Skewed makes a client sign skew away from the server's clock.
+func (e *Env) Skewed(skew time.Duration) func(*cognitoidentity.Options) {
+	return func(o *cognitoidentity.Options) {
+		o.HTTPSignerV4 = clockSigner{signer: v4.NewSigner(), clock: e.Clock, skew: skew}
+	}
+}
+
+// InRegion makes a client sign for, and send to, region r.
+func InRegion(r string) func(*cognitoidentity.Options) {
+	return func(o *cognitoidentity.Options) { o.Region = r }
+}
 
 // STSClient returns an SDK STS client for the server's STS endpoint that
 // signs with creds (aws.AnonymousCredentials{} for unsigned calls). It
-// signs at the time of the server's clock, so that a test that moves the
-// clock moves the request time with it, and it never retries.
-func (e *Env) STSClient(creds aws.CredentialsProvider) *sts.Client {
-	return sts.New(sts.Options{
-		Region:       USEast1,
-		BaseEndpoint: aws.String(e.URL),
-		Credentials:  creds,
-		HTTPClient:   e.http.Client(),
-		Retryer:      aws.NopRetryer{},
-		HTTPSignerV4: clockSigner{signer: v4.NewSigner(), clock: e.Clock},
-	})
+// signs at the time of the server's clock plus skew (none if not given),
+// so that a test that moves the clock moves the request time with it, and
+// it never retries.
+func (e *Env) STSClient(creds aws.CredentialsProvider, skew ...time.Duration) *sts.Client {
+	s := clockSigner{signer: v4.NewSigner(), clock: e.Clock}
+	if len(skew) > 0 {
+		s.skew = skew[0]
+	}
+	return NewSTS(e.URL, e.doer, creds, func(o *sts.Options) { o.HTTPSignerV4 = s })
 }
 
 // clockSigner is the SDK's SigV4 signer with the signing time taken from
-// a test clock instead of the wall clock.
+// a test clock, plus skew, instead of the wall clock.
 type clockSigner struct {
 	signer *v4.Signer
 	clock  *testclock.Clock
+	skew   time.Duration
 }
 
 func (s clockSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions)) error {
-	return s.signer.SignHTTP(ctx, creds, r, payloadHash, service, region, s.clock.Peek(), optFns...)
+	return s.signer.SignHTTP(ctx, creds, r, payloadHash, service, region, s.clock.Peek().Add(s.skew), optFns...)
 }
 
 // WithoutClientValidation removes the SDK's check of required members, so
@@ -252,10 +375,31 @@ func CaptureResponseBody(dst *[]byte) func(*cognitoidentity.Options) {
 	}
 }
 
-// APIError checks that err is an API error with the given code and exact
-// message, sent with HTTP status 400 (500 for InternalErrorException), and
-// that the SDK decoded a modeled code into its typed error.
-func APIError(t testing.TB, err error, code, message string) {
+// APIError checks that err is a Cognito Identity API error with the given
+// code and exact message, sent with HTTP status (400, or 500 for
+// InternalErrorException, unless given) and a request id, and that the
+// SDK decoded a modeled code into its typed error.
+func APIError(t testing.TB, err error, code, message string, status ...int) {
+	t.Helper()
+	want := http.StatusBadRequest
+	if code == "InternalErrorException" {
+		want = http.StatusInternalServerError
+	}
+	if len(status) > 0 {
+		want = status[0]
+	}
+	checkAPIError(t, err, code, message, want, isTyped)
+}
+
+// STSError checks that err is an STS error with the given code, exact
+// message and HTTP status, with a request id, decoded into the SDK's typed
+// error when STS models the code.
+func STSError(t testing.TB, err error, code, message string, status int) {
+	t.Helper()
+	checkAPIError(t, err, code, message, status, isSTSTyped)
+}
+
+func checkAPIError(t testing.TB, err error, code, message string, status int, typed func(error, string) bool) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s %q", code, message)
@@ -270,21 +414,124 @@ func APIError(t testing.TB, err error, code, message string) {
 	if ae.ErrorMessage() != message {
 		t.Errorf("%s message =\n  %q\nwant\n  %q", code, ae.ErrorMessage(), message)
 	}
-	wantStatus := 400
-	if code == "InternalErrorException" {
-		wantStatus = 500
-	}
 	var re *awshttp.ResponseError
 	if !errors.As(err, &re) {
 		t.Errorf("%s: no HTTP response in %T", code, err)
-	} else if re.HTTPStatusCode() != wantStatus {
-		t.Errorf("%s: HTTP status %d, want %d", code, re.HTTPStatusCode(), wantStatus)
+	} else {
+		if re.HTTPStatusCode() != status {
+			t.Errorf("%s: HTTP status %d, want %d", code, re.HTTPStatusCode(), status)
+		}
+		if re.ServiceRequestID() == "" {
+			t.Errorf("%s: no request id", code)
+		}
 	}
-	if re != nil && re.ServiceRequestID() == "" {
-		t.Errorf("%s: no x-amzn-RequestId", code)
+	if !typed(err, code) {
+		t.Errorf("%s was not decoded into the SDK's error type for it: %T", code, ae)
 	}
-	if !isTyped(err, code) {
-		t.Errorf("%s was not decoded into the SDK's typed error: %T", code, ae)
+}
+
+// isSTSTyped reports whether err unwraps to STS's type for code; codes
+// that STS does not model must arrive as a generic API error.
+func isSTSTyped(err error, code string) bool {
+	switch code {
+	case "InvalidIdentityToken":
+		var e *ststypes.InvalidIdentityTokenException
+		return errors.As(err, &e)
+	case "ExpiredTokenException":
+		var e *ststypes.ExpiredTokenException
+		return errors.As(err, &e)
+	default:
+		var e *smithy.GenericAPIError
+		return errors.As(err, &e)
+	}
+}
+
+// RawRequest is a Cognito Identity request built by hand, for what no SDK
+// call sends: signed by the SDK's signer at the server's clock when Creds
+// is set (presigned, in the query, with Presign), then changed by Edit.
+type RawRequest struct {
+	Op      string
+	Body    string
+	Creds   *aws.Credentials
+	Service string // "cognito-identity" if empty
+	Presign bool
+	Edit    func(*http.Request)
+}
+
+// RawResponse is what came back to a RawRequest.
+type RawResponse struct {
+	Status    int
+	ErrorType string // X-Amzn-ErrorType, without the trailing ":"
+	Code      string // the body's __type
+	Message   string
+	Body      map[string]any
+}
+
+// Raw sends q to the server, signed for USEast1, and returns the answer,
+// whose body must be JSON.
+func (e *Env) Raw(t testing.TB, q RawRequest) RawResponse {
+	t.Helper()
+	body := []byte(q.Body)
+	req, err := http.NewRequest(http.MethodPost, e.URL+"/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityService."+q.Op)
+	if q.Creds != nil {
+		service := q.Service
+		if service == "" {
+			service = "cognito-identity"
+		}
+		sum := sha256.Sum256(body)
+		s := v4.NewSigner()
+		if q.Presign {
+			// X-Amz-Target must stay a header: the presigner would hoist
+			// it into the query.
+			u, hdr, err := s.PresignHTTP(context.Background(), *q.Creds, req, hex.EncodeToString(sum[:]), service, USEast1, e.Clock.Peek(),
+				func(o *v4.SignerOptions) { o.DisableHeaderHoisting = true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req, err = http.NewRequest(http.MethodPost, u, bytes.NewReader(body)); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range hdr {
+				if k != "Host" && k != "Content-Length" {
+					req.Header[k] = v
+				}
+			}
+		} else if err := s.SignHTTP(context.Background(), *q.Creds, req, hex.EncodeToString(sum[:]), service, USEast1, e.Clock.Peek()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Edit != nil {
+		q.Edit(req)
+	}
+	resp, err := e.doer.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := RawResponse{Status: resp.StatusCode, ErrorType: strings.TrimSuffix(resp.Header.Get("X-Amzn-ErrorType"), ":")}
+	if err := json.Unmarshal(data, &out.Body); err != nil {
+		t.Fatalf("%s: response %d is not JSON: %q", q.Op, resp.StatusCode, data)
+	}
+	out.Code, _ = out.Body["__type"].(string)
+	out.Message, _ = out.Body["message"].(string)
+	return out
+}
+
+// WantRawError checks a raw response for an error with code and exact
+// message, status 400 and the X-Amzn-ErrorType header.
+func WantRawError(t testing.TB, got RawResponse, code, message string) {
+	t.Helper()
+	if got.Status != http.StatusBadRequest || got.Code != code || got.ErrorType != code || got.Message != message {
+		t.Errorf("got %d %s (X-Amzn-ErrorType %s) %q\nwant 400 %s %q", got.Status, got.Code, got.ErrorType, got.Message, code, message)
 	}
 }
 
@@ -329,4 +576,24 @@ func isTyped(err error, code string) bool {
 		var e *smithy.GenericAPIError
 		return errors.As(err, &e)
 	}
+}
+
+// SyncBuffer is a bytes.Buffer that a server's logger, a child process's
+// output copier and the test may use at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

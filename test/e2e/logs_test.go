@@ -26,9 +26,7 @@ func (b *logBuffer) records(t testing.TB, msg string) []map[string]any {
 // noSecrets fails the test if any log line holds one of the secrets.
 func (b *logBuffer) noSecrets(t testing.TB, secrets ...string) {
 	t.Helper()
-	b.mu.Lock()
-	text := b.buf.String()
-	b.mu.Unlock()
+	text := b.String()
 	for _, s := range secrets {
 		if s == "" {
 			t.Fatal("an empty secret to look for")
@@ -154,9 +152,7 @@ func TestAccessLogText(t *testing.T) {
 	var buf logBuffer
 	env := Start(t, Options{Logger: slog.New(slog.NewTextHandler(&buf, nil)), AccessLog: true})
 	plainRequest(t, env, http.MethodGet, "/health", nil)
-	buf.mu.Lock()
-	line := buf.buf.String()
-	buf.mu.Unlock()
+	line := buf.String()
 	for _, want := range []string{"msg=request", "method=GET", "path=/health", "client=127.0.0.1", "status=200", "duration_ms=", "request_id=", "account=", "operation=", "error_type="} {
 		if !strings.Contains(line, want) {
 			t.Errorf("access log line %q lacks %q", line, want)

@@ -47,13 +47,8 @@ func seededPool() idpooltest.Pool {
 func TestSeededPoolWithTheSDK(t *testing.T) {
 	clock := testclock.New(Epoch, time.Millisecond)
 	srv := idpooltest.New(t, idpooltest.WithClock(clock.Now), idpooltest.WithSeed(idpooltest.Seed{Pools: []idpooltest.Pool{seededPool()}}))
-	app := cognitoidentity.New(cognitoidentity.Options{
-		Region: USEast1, BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, Retryer: aws.NopRetryer{},
-	})
-	admin := cognitoidentity.New(cognitoidentity.Options{
-		Region: USEast1, BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
-		Credentials: credentials.NewStaticCredentialsProvider(AccountA, "any-secret", ""),
-	})
+	app := NewCognito(srv.URL, nil, aws.AnonymousCredentials{})
+	admin := NewCognito(srv.URL, nil, credentials.NewStaticCredentialsProvider(AccountA, "any-secret", ""))
 	roleOf := func(t *testing.T, logins map[string]string) string {
 		t.Helper()
 		id, err := app.GetId(t.Context(), &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(seededID), Logins: logins})
@@ -65,11 +60,10 @@ func TestSeededPoolWithTheSDK(t *testing.T) {
 			t.Fatalf("GetCredentialsForIdentity: %v", err)
 		}
 		c := out.Credentials
-		who, err := sts.New(sts.Options{
-			Region: USEast1, BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
-			Credentials:  credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken)),
-			HTTPSignerV4: clockSigner{signer: v4.NewSigner(), clock: clock},
-		}).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
+		who, err := NewSTS(srv.URL, nil,
+			credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken)),
+			func(o *sts.Options) { o.HTTPSignerV4 = clockSigner{signer: v4.NewSigner(), clock: clock} },
+		).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
 		if err != nil {
 			t.Fatalf("GetCallerIdentity: %v", err)
 		}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -10,13 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
 )
 
 // STS's texts.
@@ -26,52 +22,6 @@ const (
 	msgSignatureMismatch  = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgInvalidWebIdentity = "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request."
 )
-
-// stsError checks that err is an STS error with the given code, exact
-// message and HTTP status, with a request id, decoded into the SDK's typed
-// error when STS models the code.
-func stsError(t testing.TB, err error, code, message string, status int) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %s %q", code, message)
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %T %v, want API error %s", err, err, code)
-	}
-	if ae.ErrorCode() != code {
-		t.Errorf("error code = %q, want %q (message %q)", ae.ErrorCode(), code, ae.ErrorMessage())
-	}
-	if ae.ErrorMessage() != message {
-		t.Errorf("%s message =\n  %q\nwant\n  %q", code, ae.ErrorMessage(), message)
-	}
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) {
-		t.Errorf("%s: no HTTP response in %T", code, err)
-	} else {
-		if re.HTTPStatusCode() != status {
-			t.Errorf("%s: HTTP status %d, want %d", code, re.HTTPStatusCode(), status)
-		}
-		if re.ServiceRequestID() == "" {
-			t.Errorf("%s: no request id", code)
-		}
-	}
-	var typed bool
-	switch code {
-	case "InvalidIdentityToken":
-		var e *ststypes.InvalidIdentityTokenException
-		typed = errors.As(err, &e)
-	case "ExpiredTokenException":
-		var e *ststypes.ExpiredTokenException
-		typed = errors.As(err, &e)
-	default:
-		var e *smithy.GenericAPIError
-		typed = errors.As(err, &e)
-	}
-	if !typed {
-		t.Errorf("%s was not decoded into the SDK's error type for it: %T", code, ae)
-	}
-}
 
 func static(ak, secret, token string) aws.CredentialsProvider {
 	return credentials.NewStaticCredentialsProvider(ak, secret, token)
@@ -144,7 +94,7 @@ func TestSTSGetCallerIdentity(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := env.STSClient(tc.creds).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
-			stsError(t, err, tc.code, tc.msg, tc.status)
+			STSError(t, err, tc.code, tc.msg, tc.status)
 		})
 	}
 
@@ -154,7 +104,7 @@ func TestSTSGetCallerIdentity(t *testing.T) {
 		caller(t, env, guest)
 		env.Clock.Set(*guest.Expiration)
 		_, err := env.STSClient(static(ak, sk, tok)).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
-		stsError(t, err, "ExpiredToken", msgExpiredToken, 400)
+		STSError(t, err, "ExpiredToken", msgExpiredToken, 400)
 	})
 }
 
@@ -231,7 +181,7 @@ func TestSTSAssumeRoleWithWebIdentity(t *testing.T) {
 			_, err := anon.AssumeRoleWithWebIdentity(t.Context(), &sts.AssumeRoleWithWebIdentityInput{
 				RoleArn: aws.String(unauthRole), RoleSessionName: aws.String("web-session"), WebIdentityToken: aws.String(tc.token),
 			})
-			stsError(t, err, tc.code, tc.msg, 400)
+			STSError(t, err, tc.code, tc.msg, 400)
 		})
 	}
 
@@ -242,6 +192,6 @@ func TestSTSAssumeRoleWithWebIdentity(t *testing.T) {
 		_, err := anon.AssumeRoleWithWebIdentity(t.Context(), &sts.AssumeRoleWithWebIdentityInput{
 			RoleArn: aws.String(unauthRole), RoleSessionName: aws.String("web-session"), WebIdentityToken: aws.String(tok),
 		})
-		stsError(t, err, "ExpiredTokenException", fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d", exp+1, exp), 400)
+		STSError(t, err, "ExpiredTokenException", fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d", exp+1, exp), 400)
 	})
 }

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,24 +59,13 @@ func rolesOf(t testing.TB, policies map[string]any) *trust.Roles {
 }
 
 // logBuffer collects a server's log lines; it is safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer struct{ SyncBuffer }
 
 // lines returns the JSON log records written so far.
 func (b *logBuffer) lines(t testing.TB) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -231,7 +218,7 @@ func TestTrustRolesFileDecidesBothFlows(t *testing.T) {
 		t.Run("basic flow: "+tc.name, func(t *testing.T) {
 			out, err := assume(t, env, tc.role, tc.token)
 			if !tc.allowed {
-				stsError(t, err, "AccessDenied", msgNotAuthorizedToAssume, 403)
+				STSError(t, err, "AccessDenied", msgNotAuthorizedToAssume, 403)
 				return
 			}
 			if err != nil {
@@ -324,7 +311,7 @@ func TestTrustPolicyOnSub(t *testing.T) {
 		t.Errorf("the chosen identity's token: %v", err)
 	}
 	_, err = assume(t, env, unauthRole, aws.ToString(w.openID(t, other, nil).Token))
-	stsError(t, err, "AccessDenied", msgNotAuthorizedToAssume, 403)
+	STSError(t, err, "AccessDenied", msgNotAuthorizedToAssume, 403)
 }
 
 // TestSTSRefusesMalformedRoleARNs: a role ARN that is not one IAM could
@@ -336,7 +323,7 @@ func TestSTSRefusesMalformedRoleARNs(t *testing.T) {
 	token := aws.ToString(w.openID(t, w.getID(t, nil), nil).Token)
 	for _, arn := range []string{"arn:aws:iam::111111111111:role/a b", "arn:aws:iam::111111111111:user/Admins", "arn:aws:s3::111111111111:role/x"} {
 		_, err := assume(t, w.env, arn, token)
-		stsError(t, err, "ValidationError", arn+" is invalid", 400)
+		STSError(t, err, "ValidationError", arn+" is invalid", 400)
 	}
 }
 

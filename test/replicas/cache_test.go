@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // TestCachesStayExact: replicas serve identities and login links from
@@ -48,7 +50,7 @@ func TestCachesStayExact(t *testing.T) {
 		}
 		// The identity lost its only login: it is disabled, everywhere, at once.
 		_, err = c.public(2).GetOpenIdToken(ctx, &cognitoidentity.GetOpenIdTokenInput{IdentityId: aws.String(id)})
-		wantAPIError(t, err, "NotAuthorizedException", "Access to Identity '"+id+"' is forbidden.", 400)
+		e2e.APIError(t, err, "NotAuthorizedException", "Access to Identity '"+id+"' is forbidden.")
 		// The login is free again: it gets a new identity, everywhere.
 		again, err := c.public(1).GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: aws.String(pool), Logins: logins})
 		if err != nil {

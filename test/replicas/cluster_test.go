@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/idpool/idpool/internal/testpg"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // What every replica of a cluster shares, and what the tests act as.
@@ -163,30 +164,12 @@ type replica struct {
 	url  string
 	cmd  *exec.Cmd
 	// log is the process's stdout and stderr.
-	log *logBuffer
+	log *e2e.SyncBuffer
 	// exited is closed when the process has exited; err is then Wait's.
 	exited chan struct{}
 	err    error
 	// killed is set when the test killed the process on purpose.
 	killed atomic.Bool
-}
-
-// logBuffer collects a process's output; it is safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // clusterOptions configures startCluster.
@@ -331,7 +314,7 @@ func (c *cluster) spawn(name string) (*replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &replica{name: name, url: "http://" + addr, log: &logBuffer{}, exited: make(chan struct{})}
+	r := &replica{name: name, url: "http://" + addr, log: &e2e.SyncBuffer{}, exited: make(chan struct{})}
 	r.cmd = exec.Command(c.bin, append([]string{"serve", "--listen", addr, "--store", c.dsn, "--issuer", issuer, "--log-level", "warn"}, c.args...)...)
 	r.cmd.Env = c.env
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
@@ -437,24 +420,12 @@ func (c *cluster) public(i int) *cognitoidentity.Client {
 }
 
 func (c *cluster) cognito(i int, creds aws.CredentialsProvider) *cognitoidentity.Client {
-	return cognitoidentity.New(cognitoidentity.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(c.replicas[i%replicaCount].url),
-		Credentials:  creds,
-		HTTPClient:   c.http,
-		Retryer:      aws.NopRetryer{},
-	})
+	return e2e.NewCognito(c.replicas[i%replicaCount].url, c.http, creds)
 }
 
 // sts is an STS client of replica i signing with creds; it never retries.
 func (c *cluster) sts(i int, creds aws.CredentialsProvider) *sts.Client {
-	return sts.New(sts.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(c.replicas[i%replicaCount].url),
-		Credentials:  creds,
-		HTTPClient:   c.http,
-		Retryer:      aws.NopRetryer{},
-	})
+	return e2e.NewSTS(c.replicas[i%replicaCount].url, c.http, creds)
 }
 
 // get fetches path from replica i and returns the body of a 200 response.

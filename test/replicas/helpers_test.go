@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/aws/smithy-go"
@@ -92,26 +91,6 @@ func errorCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return err.Error()
-}
-
-// wantAPIError checks that err is the API error code with message, sent
-// with HTTP status.
-func wantAPIError(t *testing.T, err error, code, message string, status int) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %s %q", code, message)
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %T %v, want API error %s", err, err, code)
-	}
-	if ae.ErrorCode() != code || ae.ErrorMessage() != message {
-		t.Errorf("error %s %q, want %s %q", ae.ErrorCode(), ae.ErrorMessage(), code, message)
-	}
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) || re.HTTPStatusCode() != status {
-		t.Errorf("%s: want HTTP status %d in %v", code, status, err)
-	}
 }
 
 // errorTally counts errors by code, keeping the first of each.

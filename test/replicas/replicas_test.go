@@ -23,6 +23,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/idpool/idpool/internal/tokens"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // Every test runs in parallel with the others: each has its own database
@@ -187,7 +188,7 @@ func (c *cluster) meetKey(t *testing.T, i int, kid, identity string) {
 		_, err := c.public(i).GetCredentialsForIdentity(t.Context(), &cognitoidentity.GetCredentialsForIdentityInput{
 			IdentityId: aws.String(identity), Logins: map[string]string{cognitoProvider: forged},
 		})
-		wantAPIError(t, err, "NotAuthorizedException", "Invalid login token. Couldn't verify signed token.", 400)
+		e2e.APIError(t, err, "NotAuthorizedException", "Invalid login token. Couldn't verify signed token.")
 		time.Sleep(100 * time.Millisecond)
 	}
 }
@@ -446,7 +447,7 @@ func TestCredentialsAcrossReplicas(t *testing.T) {
 					}
 					tampered := credentials.NewStaticCredentialsProvider(aws.ToString(creds.AccessKeyId), tamper(aws.ToString(creds.SecretKey)), aws.ToString(creds.SessionToken))
 					_, err := c.sts(o, tampered).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
-					wantAPIError(t, err, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.", 403)
+					e2e.STSError(t, err, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.", http.StatusForbidden)
 				}
 			})
 		}
@@ -650,7 +651,7 @@ func TestConcurrentMergeLinkUnlink(t *testing.T) {
 		}
 		for k := firstUnlinked; k < firstKept; k++ {
 			_, err := c.admin(i).LookupDeveloperIdentity(t.Context(), &cognitoidentity.LookupDeveloperIdentityInput{IdentityPoolId: aws.String(pool), DeveloperUserIdentifier: aws.String(user(k))})
-			wantAPIError(t, err, "ResourceNotFoundException", "Developer user identifier '"+user(k)+"' not found.", 400)
+			e2e.APIError(t, err, "ResourceNotFoundException", "Developer user identifier '"+user(k)+"' not found.")
 		}
 		d, err := c.admin(i).DescribeIdentity(t.Context(), &cognitoidentity.DescribeIdentityInput{IdentityId: aws.String(userID[dst])})
 		if err != nil {

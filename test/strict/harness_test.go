@@ -6,40 +6,26 @@
 package strict
 
 import (
-	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/idpool/idpool/internal/auth"
 	"github.com/idpool/idpool/internal/federation"
-	"github.com/idpool/idpool/internal/server"
-	"github.com/idpool/idpool/internal/store/sqlite"
 	"github.com/idpool/idpool/internal/testclock"
 	"github.com/idpool/idpool/internal/trust"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // The accounts, keys and regions of the tests.
@@ -56,21 +42,11 @@ const (
 // epoch is the server clock's first reading.
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// doer is the SDK's HTTP client interface.
-type doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
-// env is one strict-mode server with the OpenID issuer its logins come
-// from.
+// env is one strict-mode server, started by the end-to-end harness, with
+// the OpenID issuer its logins come from.
 type env struct {
-	t      testing.TB
-	url    string
-	clock  *testclock.Clock
-	oidc   *issuer
-	client doer
-
-	close func()
+	*e2e.Env
+	oidc *issuer
 }
 
 // options configures start.
@@ -103,10 +79,6 @@ const (
 func start(t testing.TB, o options) *env {
 	t.Helper()
 	c := testclock.New(epoch, time.Millisecond)
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "idpool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	providers := map[string]federation.ProviderConfig{
 		"graph.facebook.com": {Tokens: map[string]string{facebookToken: facebookUser}},
 	}
@@ -119,123 +91,23 @@ func start(t testing.TB, o options) *env {
 		providers[oidc.key] = federation.ProviderConfig{Issuer: oidc.iss, ClientIDs: []string{oidcClient}}
 		oidcHTTP = oidc.client
 	}
-	keys := auth.Keys{
-		keyA: {AccessKeyID: keyA, SecretAccessKey: secretA, Account: accountA},
-		keyB: {AccessKeyID: keyB, SecretAccessKey: secretB, Account: accountB},
-	}
 	var verifier federation.Verifier = federation.NewStrict(providers, c.Now, oidcHTTP)
 	if o.trustLogins {
 		verifier = federation.Trust{Now: c.Now, Providers: providers}
 	}
-	e := &env{t: t, clock: c, oidc: oidc}
-	const inProcessURL = "http://idpool.test"
-	var hs *httptest.Server
-	issuerURL := inProcessURL
-	if !o.inProcess {
-		hs = httptest.NewUnstartedServer(nil)
-		issuerURL = "http://" + hs.Listener.Addr().String()
-	}
-	srv, err := server.New(server.Options{
-		Store:      st,
-		Clock:      c.Now,
-		IssuerURL:  issuerURL,
+	srv := e2e.Start(t, e2e.Options{
+		Clock: c,
+		Keys: auth.Keys{
+			keyA: {AccessKeyID: keyA, SecretAccessKey: secretA, Account: accountA},
+			keyB: {AccessKeyID: keyB, SecretAccessKey: secretB, Account: accountB},
+		},
 		Secrets:    [][]byte{[]byte("strict-mode test secret, at least 32 bytes")},
-		Keys:       keys,
 		Verifier:   verifier,
 		RateLimits: o.rateLimits,
 		Roles:      o.roles,
+		InProcess:  o.inProcess,
 	})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	if o.inProcess {
-		e.url, e.client = inProcessURL, inProcess{srv.Handler()}
-	} else {
-		hs.Config.Handler = srv.Handler()
-		hs.Start()
-		e.url, e.client = hs.URL, hs.Client()
-	}
-	var once sync.Once
-	e.close = func() {
-		once.Do(func() {
-			if hs != nil {
-				hs.Close()
-			}
-			if err := st.Close(); err != nil {
-				t.Errorf("close store: %v", err)
-			}
-		})
-	}
-	t.Cleanup(e.close)
-	return e
-}
-
-// inProcess hands each request to the handler as a server would (Host in
-// r.Host, the request line parsed again) and returns its response.
-type inProcess struct{ h http.Handler }
-
-func (p inProcess) Do(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = io.ReadAll(req.Body); err != nil {
-			return nil, err
-		}
-		req.Body.Close()
-	}
-	r := httptest.NewRequestWithContext(req.Context(), req.Method, req.URL.String(), bytes.NewReader(body))
-	r.Header = req.Header.Clone()
-	if req.Host != "" {
-		r.Host = req.Host
-	}
-	rec := httptest.NewRecorder()
-	p.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
-}
-
-// signer signs at the server's clock plus skew, so that moving the clock
-// moves request times with it and a test can sign stale requests.
-type signer struct {
-	v4    *v4.Signer
-	clock *testclock.Clock
-	skew  time.Duration
-}
-
-func (s signer) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions)) error {
-	return s.v4.SignHTTP(ctx, creds, r, payloadHash, service, region, s.clock.Peek().Add(s.skew), optFns...)
-}
-
-// clientOption configures a Cognito Identity client.
-type clientOption func(*cognitoidentity.Options)
-
-// skewed signs skew away from the server's time.
-func (e *env) skewed(skew time.Duration) clientOption {
-	return func(o *cognitoidentity.Options) {
-		o.HTTPSignerV4 = signer{v4: v4.NewSigner(), clock: e.clock, skew: skew}
-	}
-}
-
-// inRegion signs for (and sends to) another region.
-func inRegion(r string) clientOption {
-	return func(o *cognitoidentity.Options) { o.Region = r }
-}
-
-// cognito returns an SDK client that signs with creds (aws.AnonymousCredentials{}
-// for none) and never retries.
-func (e *env) cognito(creds aws.CredentialsProvider, opts ...clientOption) *cognitoidentity.Client {
-	o := cognitoidentity.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.url),
-		Credentials:  creds,
-		HTTPClient:   e.client,
-		Retryer:      aws.NopRetryer{},
-		HTTPSignerV4: signer{v4: v4.NewSigner(), clock: e.clock},
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return cognitoidentity.New(o)
+	return &env{Env: srv, oidc: oidc}
 }
 
 func static(key, secret, token string) aws.CredentialsProvider {
@@ -243,138 +115,9 @@ func static(key, secret, token string) aws.CredentialsProvider {
 }
 
 // clientA and clientB act for accounts A and B; public signs nothing.
-func (e *env) clientA() *cognitoidentity.Client { return e.cognito(static(keyA, secretA, "")) }
-func (e *env) clientB() *cognitoidentity.Client { return e.cognito(static(keyB, secretB, "")) }
-func (e *env) public() *cognitoidentity.Client  { return e.cognito(aws.AnonymousCredentials{}) }
-
-// sts returns an SDK STS client for the server's STS endpoint.
-func (e *env) sts(creds aws.CredentialsProvider) *sts.Client {
-	return sts.New(sts.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.url),
-		Credentials:  creds,
-		HTTPClient:   e.client,
-		Retryer:      aws.NopRetryer{},
-		HTTPSignerV4: signer{v4: v4.NewSigner(), clock: e.clock},
-	})
-}
-
-// rawRequest is a Cognito Identity request built by hand: signed by the
-// SDK's signer when creds is set, then changed by edit.
-type rawRequest struct {
-	op      string
-	body    string
-	creds   *aws.Credentials
-	service string // "cognito-identity" if empty
-	presign bool
-	edit    func(*http.Request)
-}
-
-// rawResponse is what came back.
-type rawResponse struct {
-	status    int
-	errorType string // X-Amzn-ErrorType, without the trailing ":"
-	code      string // the body's __type
-	message   string
-	body      map[string]any
-}
-
-func (e *env) raw(t *testing.T, q rawRequest) rawResponse {
-	t.Helper()
-	body := []byte(q.body)
-	req, err := http.NewRequest(http.MethodPost, e.url+"/", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityService."+q.op)
-	if q.creds != nil {
-		service := q.service
-		if service == "" {
-			service = "cognito-identity"
-		}
-		sum := sha256.Sum256(body)
-		s := v4.NewSigner()
-		if q.presign {
-			// X-Amz-Target must stay a header: the presigner would hoist
-			// it into the query.
-			u, hdr, err := s.PresignHTTP(context.Background(), *q.creds, req, hex.EncodeToString(sum[:]), service, region, e.clock.Peek(),
-				func(o *v4.SignerOptions) { o.DisableHeaderHoisting = true })
-			if err != nil {
-				t.Fatal(err)
-			}
-			if req, err = http.NewRequest(http.MethodPost, u, bytes.NewReader(body)); err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range hdr {
-				if k != "Host" && k != "Content-Length" {
-					req.Header[k] = v
-				}
-			}
-		} else if err := s.SignHTTP(context.Background(), *q.creds, req, hex.EncodeToString(sum[:]), service, region, e.clock.Peek()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if q.edit != nil {
-		q.edit(req)
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := rawResponse{status: resp.StatusCode, errorType: strings.TrimSuffix(resp.Header.Get("X-Amzn-ErrorType"), ":")}
-	if err := json.Unmarshal(data, &out.body); err != nil {
-		t.Fatalf("%s: response %d is not JSON: %q", q.op, resp.StatusCode, data)
-	}
-	out.code, _ = out.body["__type"].(string)
-	out.message, _ = out.body["message"].(string)
-	return out
-}
-
-// wantRawError checks a raw response for an error with code and exact
-// message, status 400 and the X-Amzn-ErrorType header.
-func wantRawError(t *testing.T, got rawResponse, code, message string) {
-	t.Helper()
-	if got.status != http.StatusBadRequest || got.code != code || got.errorType != code || got.message != message {
-		t.Errorf("got %d %s (X-Amzn-ErrorType %s) %q\nwant 400 %s %q", got.status, got.code, got.errorType, got.message, code, message)
-	}
-}
-
-// apiError checks that err is an API error with code and the exact message
-// sent with status (400 unless given), and a request id.
-func apiError(t testing.TB, err error, code, message string, status ...int) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %s %q", code, message)
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %T %v, want API error %s", err, err, code)
-	}
-	if ae.ErrorCode() != code || ae.ErrorMessage() != message {
-		t.Errorf("got %s %q\nwant %s %q", ae.ErrorCode(), ae.ErrorMessage(), code, message)
-	}
-	want := http.StatusBadRequest
-	if len(status) > 0 {
-		want = status[0]
-	}
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) {
-		t.Errorf("%s: no HTTP response in %T", code, err)
-		return
-	}
-	if re.HTTPStatusCode() != want {
-		t.Errorf("%s: HTTP status %d, want %d", code, re.HTTPStatusCode(), want)
-	}
-	if re.ServiceRequestID() == "" {
-		t.Errorf("%s: no request id", code)
-	}
-}
+func (e *env) clientA() *cognitoidentity.Client { return e.Cognito(static(keyA, secretA, "")) }
+func (e *env) clientB() *cognitoidentity.Client { return e.Cognito(static(keyB, secretB, "")) }
+func (e *env) public() *cognitoidentity.Client  { return e.Cognito(aws.AnonymousCredentials{}) }
 
 // issuer is an OpenID Connect provider: its discovery document is served
 // by one server and names a JWKS served by another.

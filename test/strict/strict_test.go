@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/idpool/idpool/internal/ratelimit"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 const (
@@ -159,7 +159,7 @@ func TestWholeAPIWithAConfiguredKey(t *testing.T) {
 	}
 	oid, err := pub.GetOpenIdToken(ctx, &cognitoidentity.GetOpenIdTokenInput{IdentityId: &identity, Logins: logins})
 	must(t, err)
-	if c := claimsOf(t, aws.ToString(oid.Token)); c["sub"] != identity || c["aud"] != pool || c["iss"] != e.url {
+	if c := claimsOf(t, aws.ToString(oid.Token)); c["sub"] != identity || c["aud"] != pool || c["iss"] != e.URL {
 		t.Errorf("OpenID token claims %v", c)
 	}
 	creds, err := pub.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: &identity, Logins: logins})
@@ -226,7 +226,7 @@ func TestWholeAPIWithAConfiguredKey(t *testing.T) {
 	}
 
 	// STS knows the configured key and the minted credentials.
-	who, err := e.sts(static(keyA, secretA, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	who, err := e.STSClient(static(keyA, secretA, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	must(t, err)
 	if aws.ToString(who.Account) != accountA || aws.ToString(who.Arn) != "arn:aws:iam::111111111111:root" || aws.ToString(who.UserId) != accountA {
 		t.Errorf("caller of key A: %s %s %s", aws.ToString(who.Account), aws.ToString(who.Arn), aws.ToString(who.UserId))
@@ -239,26 +239,26 @@ func TestWholeAPIWithAConfiguredKey(t *testing.T) {
 		{guestCreds.Credentials, "arn:aws:sts::111111111111:assumed-role/Strict_Unauth_Role/CognitoIdentityCredentials"},
 	} {
 		session := static(aws.ToString(c.creds.AccessKeyId), aws.ToString(c.creds.SecretKey), aws.ToString(c.creds.SessionToken))
-		who, err := e.sts(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		who, err := e.STSClient(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		must(t, err)
 		if aws.ToString(who.Account) != accountA || aws.ToString(who.Arn) != c.arn {
 			t.Errorf("caller of minted credentials: %s %s, want %s", aws.ToString(who.Account), aws.ToString(who.Arn), c.arn)
 		}
 		// Valid credentials, but an end user's: idpool grants them no
 		// developer operation.
-		_, err = e.cognito(session).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(10)})
-		apiError(t, err, "AccessDeniedException", "User: "+c.arn+" is not authorized to perform: cognito-identity:ListIdentityPools on resource: arn:aws:cognito-identity:us-east-1:111111111111:identitypool/")
-		_, err = e.cognito(session).DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: &pool})
-		apiError(t, err, "AccessDeniedException", "User: "+c.arn+" is not authorized to perform: cognito-identity:DeleteIdentityPool on resource: arn:aws:cognito-identity:us-east-1:111111111111:identitypool/"+pool)
+		_, err = e.Cognito(session).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(10)})
+		e2e.APIError(t, err, "AccessDeniedException", "User: "+c.arn+" is not authorized to perform: cognito-identity:ListIdentityPools on resource: arn:aws:cognito-identity:us-east-1:111111111111:identitypool/")
+		_, err = e.Cognito(session).DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: &pool})
+		e2e.APIError(t, err, "AccessDeniedException", "User: "+c.arn+" is not authorized to perform: cognito-identity:DeleteIdentityPool on resource: arn:aws:cognito-identity:us-east-1:111111111111:identitypool/"+pool)
 		// The public operations take them (their signature is ignored).
-		_, err = e.cognito(session).GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool})
+		_, err = e.Cognito(session).GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool})
 		must(t, err)
 	}
 
 	_, err = a.DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: &pool})
 	must(t, err)
 	_, err = a.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: &pool})
-	apiError(t, err, "ResourceNotFoundException", "IdentityPool '"+pool+"' not found.")
+	e2e.APIError(t, err, "ResourceNotFoundException", "IdentityPool '"+pool+"' not found.")
 }
 
 // TestSignatureRefusals sends developer operations that strict mode must
@@ -270,7 +270,7 @@ func TestSignatureRefusals(t *testing.T) {
 		_, err := c.ListIdentityPools(t.Context(), &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(10)})
 		return err
 	}
-	at := e.clock.Peek() // requests below read the clock a few times: well within a second
+	at := e.Clock.Peek() // requests below read the clock a few times: well within a second
 
 	sdk := []struct {
 		name    string
@@ -279,17 +279,17 @@ func TestSignatureRefusals(t *testing.T) {
 		message string
 	}{
 		{name: "configured key", client: e.clientA()},
-		{name: "configured key, another region", client: e.cognito(static(keyA, secretA, ""), inRegion("eu-west-1"))},
-		{name: "configured key, signed 4 minutes ago", client: e.cognito(static(keyA, secretA, ""), e.skewed(-4*time.Minute))},
-		{name: "configured key, signed 4 minutes ahead", client: e.cognito(static(keyA, secretA, ""), e.skewed(4*time.Minute))},
+		{name: "configured key, another region", client: e.Cognito(static(keyA, secretA, ""), e2e.InRegion("eu-west-1"))},
+		{name: "configured key, signed 4 minutes ago", client: e.Cognito(static(keyA, secretA, ""), e.Skewed(-4*time.Minute))},
+		{name: "configured key, signed 4 minutes ahead", client: e.Cognito(static(keyA, secretA, ""), e.Skewed(4*time.Minute))},
 		{name: "unsigned", client: e.public(), code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"},
-		{name: "wrong secret", client: e.cognito(static(keyA, secretB, "")), code: "InvalidSignatureException", message: mismatchText},
-		{name: "unknown key", client: e.cognito(static("AKIASTRICTUNKNOWN000", secretA, "")), code: "UnrecognizedClientException", message: invalidToken},
-		{name: "configured key with a session token", client: e.cognito(static(keyA, secretA, "c2Vzc2lvbg==")), code: "UnrecognizedClientException", message: invalidToken},
-		{name: "temporary key without its token", client: e.cognito(static("ASIASTRICTUNKNOWN000", secretA, "")), code: "UnrecognizedClientException", message: invalidToken},
-		{name: "signed 6 minutes ago", client: e.cognito(static(keyA, secretA, ""), e.skewed(-6*time.Minute)), code: "InvalidSignatureException",
+		{name: "wrong secret", client: e.Cognito(static(keyA, secretB, "")), code: "InvalidSignatureException", message: mismatchText},
+		{name: "unknown key", client: e.Cognito(static("AKIASTRICTUNKNOWN000", secretA, "")), code: "UnrecognizedClientException", message: invalidToken},
+		{name: "configured key with a session token", client: e.Cognito(static(keyA, secretA, "c2Vzc2lvbg==")), code: "UnrecognizedClientException", message: invalidToken},
+		{name: "temporary key without its token", client: e.Cognito(static("ASIASTRICTUNKNOWN000", secretA, "")), code: "UnrecognizedClientException", message: invalidToken},
+		{name: "signed 6 minutes ago", client: e.Cognito(static(keyA, secretA, ""), e.Skewed(-6*time.Minute)), code: "InvalidSignatureException",
 			message: "Signature expired: " + amzTime(at.Add(-6*time.Minute)) + " is now earlier than " + amzTime(at.Add(-5*time.Minute)) + " (" + amzTime(at) + " - 5 min.)"},
-		{name: "signed 6 minutes ahead", client: e.cognito(static(keyA, secretA, ""), e.skewed(6*time.Minute)), code: "InvalidSignatureException",
+		{name: "signed 6 minutes ahead", client: e.Cognito(static(keyA, secretA, ""), e.Skewed(6*time.Minute)), code: "InvalidSignatureException",
 			message: "Signature not yet current: " + amzTime(at.Add(6*time.Minute)) + " is still later than " + amzTime(at.Add(5*time.Minute)) + " (" + amzTime(at) + " + 5 min.)"},
 	}
 	for _, c := range sdk {
@@ -299,7 +299,7 @@ func TestSignatureRefusals(t *testing.T) {
 				must(t, err)
 				return
 			}
-			apiError(t, err, c.code, c.message)
+			e2e.APIError(t, err, c.code, c.message)
 		})
 	}
 
@@ -307,59 +307,59 @@ func TestSignatureRefusals(t *testing.T) {
 	var mangled string
 	raw := []struct {
 		name    string
-		req     rawRequest
+		req     e2e.RawRequest
 		code    string
 		message func() string
 	}{
-		{name: "presigned URL", req: rawRequest{creds: credsA, presign: true}},
-		{name: "Authorization without Signature", req: rawRequest{creds: credsA, edit: func(r *http.Request) {
+		{name: "presigned URL", req: e2e.RawRequest{Creds: credsA, Presign: true}},
+		{name: "Authorization without Signature", req: e2e.RawRequest{Creds: credsA, Edit: func(r *http.Request) {
 			h := r.Header.Get("Authorization")
 			mangled = h[:strings.Index(h, ", Signature=")]
 			r.Header.Set("Authorization", mangled)
 		}}, code: "IncompleteSignatureException", message: func() string {
 			return "Authorization header requires 'Signature' parameter. Authorization=" + mangled
 		}},
-		{name: "Authorization of garbage", req: rawRequest{edit: func(r *http.Request) {
+		{name: "Authorization of garbage", req: e2e.RawRequest{Edit: func(r *http.Request) {
 			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 garbage")
 		}}, code: "IncompleteSignatureException", message: func() string {
 			return "Authorization header requires 'Credential' parameter. Authorization=AWS4-HMAC-SHA256 garbage"
 		}},
-		{name: "another scheme", req: rawRequest{edit: func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }},
+		{name: "another scheme", req: e2e.RawRequest{Edit: func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }},
 			code: "IncompleteSignatureException", message: func() string { return "Authorization header requires 'AWS4-HMAC-SHA256' algorithm." }},
-		{name: "no X-Amz-Date", req: rawRequest{creds: credsA, edit: func(r *http.Request) {
+		{name: "no X-Amz-Date", req: e2e.RawRequest{Creds: credsA, Edit: func(r *http.Request) {
 			mangled = r.Header.Get("Authorization")
 			r.Header.Del("X-Amz-Date")
 		}}, code: "IncompleteSignatureException", message: func() string {
 			return "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=" + mangled
 		}},
-		{name: "scoped to sts", req: rawRequest{creds: credsA, service: "sts"},
+		{name: "scoped to sts", req: e2e.RawRequest{Creds: credsA, Service: "sts"},
 			code: "InvalidSignatureException", message: func() string { return "Credential should be scoped to correct service: 'cognito-identity'. " }},
-		{name: "body changed after signing", req: rawRequest{creds: credsA, edit: func(r *http.Request) {
+		{name: "body changed after signing", req: e2e.RawRequest{Creds: credsA, Edit: func(r *http.Request) {
 			r.Body = io.NopCloser(strings.NewReader(`{"MaxResults":20}`))
 		}}, code: "InvalidSignatureException", message: func() string { return mismatchText }},
-		{name: "operation changed after signing", req: rawRequest{creds: credsA, edit: func(r *http.Request) {
+		{name: "operation changed after signing", req: e2e.RawRequest{Creds: credsA, Edit: func(r *http.Request) {
 			r.Header.Set("X-Amz-Target", "AWSCognitoIdentityService.DeleteIdentityPool")
 		}}, code: "InvalidSignatureException", message: func() string { return mismatchText }},
-		{name: "signature of another request", req: rawRequest{creds: credsA, edit: func(r *http.Request) {
+		{name: "signature of another request", req: e2e.RawRequest{Creds: credsA, Edit: func(r *http.Request) {
 			h := r.Header.Get("Authorization")
 			r.Header.Set("Authorization", h[:len(h)-64]+strings.Repeat("0", 64))
 		}}, code: "InvalidSignatureException", message: func() string { return mismatchText }},
 	}
 	for _, c := range raw {
 		t.Run("raw/"+c.name, func(t *testing.T) {
-			c.req.op = "ListIdentityPools"
-			c.req.body = `{"MaxResults":10}`
-			got := e.raw(t, c.req)
+			c.req.Op = "ListIdentityPools"
+			c.req.Body = `{"MaxResults":10}`
+			got := e.Raw(t, c.req)
 			if c.code == "" {
-				if got.status != http.StatusOK {
-					t.Fatalf("status %d %s %q", got.status, got.code, got.message)
+				if got.Status != http.StatusOK {
+					t.Fatalf("status %d %s %q", got.Status, got.Code, got.Message)
 				}
-				if _, ok := got.body["IdentityPools"]; !ok {
-					t.Errorf("body %v", got.body)
+				if _, ok := got.Body["IdentityPools"]; !ok {
+					t.Errorf("body %v", got.Body)
 				}
 				return
 			}
-			wantRawError(t, got, c.code, c.message())
+			e2e.WantRawError(t, got, c.code, c.message())
 		})
 	}
 }
@@ -375,21 +375,21 @@ func TestSessionCredentialsExpire(t *testing.T) {
 	out, err := e.public().GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: guest.IdentityId})
 	must(t, err)
 	c := out.Credentials
-	if want := e.clock.Peek().Add(time.Hour); c.Expiration.Sub(want).Abs() > time.Second {
+	if want := e.Clock.Peek().Add(time.Hour); c.Expiration.Sub(want).Abs() > time.Second {
 		t.Errorf("credentials expire at %s, want an hour from now (%s)", c.Expiration, want)
 	}
 	session := static(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken))
 	arn := "arn:aws:sts::111111111111:assumed-role/Strict_Unauth_Role/CognitoIdentityCredentials"
-	_, err = e.cognito(session).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
-	apiError(t, err, "AccessDeniedException", "User: "+arn+" is not authorized to perform: cognito-identity:ListIdentityPools on resource: arn:aws:cognito-identity:us-east-1:111111111111:identitypool/")
-	_, err = e.cognito(static(aws.ToString(c.AccessKeyId), secretA, aws.ToString(c.SessionToken))).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
-	apiError(t, err, "InvalidSignatureException", mismatchText)
+	_, err = e.Cognito(session).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
+	e2e.APIError(t, err, "AccessDeniedException", "User: "+arn+" is not authorized to perform: cognito-identity:ListIdentityPools on resource: arn:aws:cognito-identity:us-east-1:111111111111:identitypool/")
+	_, err = e.Cognito(static(aws.ToString(c.AccessKeyId), secretA, aws.ToString(c.SessionToken))).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
+	e2e.APIError(t, err, "InvalidSignatureException", mismatchText)
 
-	e.clock.Advance(time.Hour)
-	_, err = e.cognito(session).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
-	apiError(t, err, "ExpiredTokenException", expiredToken)
-	_, err = e.sts(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	apiError(t, err, "ExpiredToken", expiredToken)
+	e.Clock.Advance(time.Hour)
+	_, err = e.Cognito(session).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
+	e2e.APIError(t, err, "ExpiredTokenException", expiredToken)
+	_, err = e.STSClient(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	e2e.STSError(t, err, "ExpiredToken", expiredToken, http.StatusBadRequest)
 }
 
 // TestAccountsSeeOnlyTheirPools: keys of two accounts share one server.
@@ -412,18 +412,18 @@ func TestAccountsSeeOnlyTheirPools(t *testing.T) {
 	}
 	notFound := "IdentityPool '" + poolA + "' not found."
 	_, err := b.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: &poolA})
-	apiError(t, err, "ResourceNotFoundException", notFound)
+	e2e.APIError(t, err, "ResourceNotFoundException", notFound)
 	_, err = b.GetIdentityPoolRoles(ctx, &cognitoidentity.GetIdentityPoolRolesInput{IdentityPoolId: &poolA})
-	apiError(t, err, "ResourceNotFoundException", notFound)
+	e2e.APIError(t, err, "ResourceNotFoundException", notFound)
 	_, err = b.GetOpenIdTokenForDeveloperIdentity(ctx, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{
 		IdentityPoolId: &poolA, Logins: map[string]string{developer: "intruder"}})
-	apiError(t, err, "ResourceNotFoundException", notFound)
+	e2e.APIError(t, err, "ResourceNotFoundException", notFound)
 	_, err = b.DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: &poolA})
-	apiError(t, err, "ResourceNotFoundException", notFound)
+	e2e.APIError(t, err, "ResourceNotFoundException", notFound)
 	if _, err := a.DescribeIdentityPool(ctx, &cognitoidentity.DescribeIdentityPoolInput{IdentityPoolId: &poolA}); err != nil {
 		t.Errorf("account A lost its pool: %v", err)
 	}
-	whoB, err := e.sts(static(keyB, secretB, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	whoB, err := e.STSClient(static(keyB, secretB, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	must(t, err)
 	if aws.ToString(whoB.Account) != accountB {
 		t.Errorf("key B acts for %s, want %s", aws.ToString(whoB.Account), accountB)
@@ -452,24 +452,24 @@ func TestPublicOperationsStayUnsigned(t *testing.T) {
 	body := `{"IdentityPoolId":"` + pool + `"}`
 	for _, c := range []struct {
 		name string
-		req  rawRequest
+		req  e2e.RawRequest
 	}{
-		{name: "unsigned", req: rawRequest{}},
-		{name: "configured key", req: rawRequest{creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: secretA}}},
-		{name: "wrong secret", req: rawRequest{creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: "wrong secret"}}},
-		{name: "unknown key", req: rawRequest{creds: &aws.Credentials{AccessKeyID: "AKIASTRICTUNKNOWN000", SecretAccessKey: "x"}}},
-		{name: "forged session", req: rawRequest{creds: &aws.Credentials{AccessKeyID: "ASIASTRICTUNKNOWN000", SecretAccessKey: "x", SessionToken: "Zm9yZ2Vk"}}},
-		{name: "scoped to sts", req: rawRequest{creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: secretA}, service: "sts"}},
-		{name: "stale", req: rawRequest{creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: secretA}, edit: func(r *http.Request) {
+		{name: "unsigned", req: e2e.RawRequest{}},
+		{name: "configured key", req: e2e.RawRequest{Creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: secretA}}},
+		{name: "wrong secret", req: e2e.RawRequest{Creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: "wrong secret"}}},
+		{name: "unknown key", req: e2e.RawRequest{Creds: &aws.Credentials{AccessKeyID: "AKIASTRICTUNKNOWN000", SecretAccessKey: "x"}}},
+		{name: "forged session", req: e2e.RawRequest{Creds: &aws.Credentials{AccessKeyID: "ASIASTRICTUNKNOWN000", SecretAccessKey: "x", SessionToken: "Zm9yZ2Vk"}}},
+		{name: "scoped to sts", req: e2e.RawRequest{Creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: secretA}, Service: "sts"}},
+		{name: "stale", req: e2e.RawRequest{Creds: &aws.Credentials{AccessKeyID: keyA, SecretAccessKey: secretA}, Edit: func(r *http.Request) {
 			r.Header.Set("X-Amz-Date", "20000101T000000Z")
 		}}},
-		{name: "garbage Authorization", req: rawRequest{edit: func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 garbage") }}},
+		{name: "garbage Authorization", req: e2e.RawRequest{Edit: func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 garbage") }}},
 	} {
 		t.Run("GetId/"+c.name, func(t *testing.T) {
-			c.req.op, c.req.body = "GetId", body
-			got := e.raw(t, c.req)
-			if got.status != http.StatusOK || !strings.HasPrefix(got.body["IdentityId"].(string), region+":") {
-				t.Errorf("got %d %v", got.status, got.body)
+			c.req.Op, c.req.Body = "GetId", body
+			got := e.Raw(t, c.req)
+			if got.Status != http.StatusOK || !strings.HasPrefix(got.Body["IdentityId"].(string), region+":") {
+				t.Errorf("got %d %v", got.Status, got.Body)
 			}
 		})
 	}
@@ -484,7 +484,7 @@ func TestBadLoginTokens(t *testing.T) {
 	pub := e.public()
 	stranger, err := rsa.GenerateKey(rand.Reader, 2048)
 	must(t, err)
-	now := e.clock.Peek()
+	now := e.Clock.Peek()
 	const (
 		unsupported  = "Token is not from a supported provider of this identity pool."
 		badSignature = "Invalid login token. Couldn't verify signed token."
@@ -537,7 +537,7 @@ func TestBadLoginTokens(t *testing.T) {
 				}
 				return
 			}
-			apiError(t, err, c.code, c.message)
+			e2e.APIError(t, err, c.code, c.message)
 		})
 	}
 }
@@ -556,7 +556,7 @@ func jsonObject(kv ...any) []byte {
 func TestGetCallerIdentity(t *testing.T) {
 	e := start(t, options{})
 	ctx := t.Context()
-	at := e.clock.Peek()
+	at := e.Clock.Peek()
 	cases := []struct {
 		name    string
 		client  *sts.Client
@@ -564,14 +564,13 @@ func TestGetCallerIdentity(t *testing.T) {
 		code    string
 		message string
 	}{
-		{name: "key A", client: e.sts(static(keyA, secretA, "")), account: accountA},
-		{name: "key B", client: e.sts(static(keyB, secretB, "")), account: accountB},
-		{name: "unsigned", client: e.sts(aws.AnonymousCredentials{}), code: "MissingAuthenticationToken", message: "Request is missing Authentication Token"},
-		{name: "unknown key", client: e.sts(static("AKIASTRICTUNKNOWN000", secretA, "")), code: "InvalidClientTokenId", message: invalidToken},
-		{name: "wrong secret", client: e.sts(static(keyA, secretB, "")), code: "SignatureDoesNotMatch", message: mismatchText},
-		{name: "forged session", client: e.sts(static("ASIASTRICTUNKNOWN000", secretA, "Zm9yZ2Vk")), code: "InvalidClientTokenId", message: invalidToken},
-		{name: "stale", client: sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(e.url), Credentials: static(keyA, secretA, ""),
-			HTTPClient: e.client, Retryer: aws.NopRetryer{}, HTTPSignerV4: signer{v4: v4.NewSigner(), clock: e.clock, skew: -10 * time.Minute}}),
+		{name: "key A", client: e.STSClient(static(keyA, secretA, "")), account: accountA},
+		{name: "key B", client: e.STSClient(static(keyB, secretB, "")), account: accountB},
+		{name: "unsigned", client: e.STSClient(aws.AnonymousCredentials{}), code: "MissingAuthenticationToken", message: "Request is missing Authentication Token"},
+		{name: "unknown key", client: e.STSClient(static("AKIASTRICTUNKNOWN000", secretA, "")), code: "InvalidClientTokenId", message: invalidToken},
+		{name: "wrong secret", client: e.STSClient(static(keyA, secretB, "")), code: "SignatureDoesNotMatch", message: mismatchText},
+		{name: "forged session", client: e.STSClient(static("ASIASTRICTUNKNOWN000", secretA, "Zm9yZ2Vk")), code: "InvalidClientTokenId", message: invalidToken},
+		{name: "stale", client: e.STSClient(static(keyA, secretA, ""), -10*time.Minute),
 			code:    "SignatureDoesNotMatch",
 			message: "Signature expired: " + amzTime(at.Add(-10*time.Minute)) + " is now earlier than " + amzTime(at.Add(-5*time.Minute)) + " (" + amzTime(at) + " - 5 min.)"},
 	}
@@ -585,7 +584,7 @@ func TestGetCallerIdentity(t *testing.T) {
 				}
 				return
 			}
-			apiError(t, err, c.code, c.message, http.StatusForbidden)
+			e2e.STSError(t, err, c.code, c.message, http.StatusForbidden)
 		})
 	}
 }
@@ -607,9 +606,9 @@ func TestRateLimits(t *testing.T) {
 			}
 		}
 		_, err := pub.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool})
-		apiError(t, err, "TooManyRequestsException", "Rate exceeded")
+		e2e.APIError(t, err, "TooManyRequestsException", "Rate exceeded")
 		_, err = pub.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &poolB})
-		apiError(t, err, "TooManyRequestsException", "Rate exceeded")
+		e2e.APIError(t, err, "TooManyRequestsException", "Rate exceeded")
 
 		<-time.After(time.Second)
 		for i := range 25 {
@@ -618,7 +617,7 @@ func TestRateLimits(t *testing.T) {
 			}
 		}
 		_, err = pub.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool})
-		apiError(t, err, "TooManyRequestsException", "Rate exceeded")
+		e2e.APIError(t, err, "TooManyRequestsException", "Rate exceeded")
 
 		arnA := "arn:aws:cognito-identity:" + region + ":" + accountA + ":identitypool/" + pool
 		arnB := "arn:aws:cognito-identity:" + region + ":" + accountB + ":identitypool/" + poolB
@@ -628,7 +627,7 @@ func TestRateLimits(t *testing.T) {
 			}
 		}
 		_, err = a.ListTagsForResource(ctx, &cognitoidentity.ListTagsForResourceInput{ResourceArn: &arnA})
-		apiError(t, err, "TooManyRequestsException", "Rate exceeded")
+		e2e.APIError(t, err, "TooManyRequestsException", "Rate exceeded")
 		if _, err := b.ListTagsForResource(ctx, &cognitoidentity.ListTagsForResourceInput{ResourceArn: &arnB}); err != nil {
 			t.Errorf("account B is throttled by account A's calls: %v", err)
 		}
@@ -638,10 +637,10 @@ func TestRateLimits(t *testing.T) {
 			}
 		}
 		// A refused signature spends nothing.
-		bad := e.cognito(static(keyA, secretB, ""))
+		bad := e.Cognito(static(keyA, secretB, ""))
 		for range 20 {
 			_, err := bad.ListTagsForResource(ctx, &cognitoidentity.ListTagsForResourceInput{ResourceArn: &arnB})
-			apiError(t, err, "InvalidSignatureException", mismatchText)
+			e2e.APIError(t, err, "InvalidSignatureException", mismatchText)
 		}
 		if _, err := b.ListTagsForResource(ctx, &cognitoidentity.ListTagsForResourceInput{ResourceArn: &arnB}); err != nil {
 			t.Errorf("account B throttled by refused requests: %v", err)
@@ -669,7 +668,7 @@ func TestRateLimitsHoldAcrossCredentialScopes(t *testing.T) {
 		for i := range 20 {
 			// A region the SDK accepts (a host label) but that is no
 			// region name.
-			c := e.cognito(static(keyA, secretA, ""), inRegion("Scope."+strconv.Itoa(i)))
+			c := e.Cognito(static(keyA, secretA, ""), e2e.InRegion("Scope."+strconv.Itoa(i)))
 			if _, err := c.ListTagsForResource(ctx, &cognitoidentity.ListTagsForResourceInput{ResourceArn: &arn}); err == nil {
 				allowed++
 			}

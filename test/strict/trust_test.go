@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/idpool/idpool/internal/trust"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // Roles of the trust tests.
@@ -52,7 +53,7 @@ func (e *env) poolTokens(t *testing.T, pool string) tokens {
 // assume is STS AssumeRoleWithWebIdentity, unsigned as apps call it.
 func (e *env) assume(t *testing.T, role, token string) (*sts.AssumeRoleWithWebIdentityOutput, error) {
 	t.Helper()
-	return e.sts(aws.AnonymousCredentials{}).AssumeRoleWithWebIdentity(t.Context(), &sts.AssumeRoleWithWebIdentityInput{
+	return e.STSClient(aws.AnonymousCredentials{}).AssumeRoleWithWebIdentity(t.Context(), &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn: aws.String(role), RoleSessionName: aws.String("strict-trust"), WebIdentityToken: aws.String(token)})
 }
 
@@ -95,12 +96,12 @@ func TestImplicitTrustPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := e.assume(t, tc.role, tc.token)
 			if !tc.allowed {
-				apiError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
+				e2e.STSError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
 				return
 			}
 			must(t, err)
 			c := out.Credentials
-			who, err := e.sts(static(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))).
+			who, err := e.STSClient(static(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))).
 				GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			must(t, err)
 			if aws.ToString(who.Account) != accountA {
@@ -120,7 +121,7 @@ func TestImplicitTrustPolicy(t *testing.T) {
 		_, err := a.DeleteIdentityPool(ctx, &cognitoidentity.DeleteIdentityPoolInput{IdentityPoolId: &pool})
 		must(t, err)
 		_, err = e.assume(t, unauthRole, tok.guest)
-		apiError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
+		e2e.STSError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
 	})
 }
 
@@ -140,13 +141,13 @@ func TestImplicitPolicyStaysInTheAccount(t *testing.T) {
 	for name, token := range map[string]string{"guest": tok.guest, "developer user": tok.developer} {
 		t.Run(name, func(t *testing.T) {
 			_, err := e.assume(t, foreignRole, token)
-			apiError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
+			e2e.STSError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
 		})
 	}
 	guest, err := e.public().GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool})
 	must(t, err)
 	_, err = e.public().GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: guest.IdentityId})
-	apiError(t, err, "InvalidIdentityPoolConfigurationException", invalidConfig)
+	e2e.APIError(t, err, "InvalidIdentityPoolConfigurationException", invalidConfig)
 }
 
 // TestRolesFileInStrictMode: a role the roles file lists is decided by its
@@ -167,9 +168,9 @@ func TestRolesFileInStrictMode(t *testing.T) {
 	_, err = e.assume(t, foreignRole, tok.developer)
 	must(t, err)
 	_, err = e.assume(t, foreignRole, tok.guest)
-	apiError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
+	e2e.STSError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
 	_, err = e.assume(t, ruleRole, tok.developer)
-	apiError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
+	e2e.STSError(t, err, "AccessDenied", notAuthorized, http.StatusForbidden)
 }
 
 // TestTokenRolesNeedAVerifiedToken: a Token role mapping hands out the role
@@ -208,12 +209,12 @@ func TestTokenRolesNeedAVerifiedToken(t *testing.T) {
 			must(t, err)
 			out, err := pub.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: id.IdentityId, Logins: login})
 			if tc.trustLogins {
-				apiError(t, err, "InvalidIdentityPoolConfigurationException", invalidConfig)
+				e2e.APIError(t, err, "InvalidIdentityPoolConfigurationException", invalidConfig)
 				return
 			}
 			must(t, err)
 			c := out.Credentials
-			who, err := e.sts(static(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken))).
+			who, err := e.STSClient(static(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken))).
 				GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			must(t, err)
 			if want := "arn:aws:sts::111111111111:assumed-role/Strict_Group_Role/CognitoIdentityCredentials"; aws.ToString(who.Arn) != want {
