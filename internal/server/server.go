@@ -250,6 +250,12 @@ func New(o Options) (*Server, error) {
 			API: func() http.Handler { return s.handler },
 		})
 		s.console.Mount(mux)
+	} else {
+		// Without this, a browser pointed at /console/ would reach the
+		// API and get its 405 for a GET.
+		mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "404 page not found: the web console is off on this server (--console off)", http.StatusNotFound)
+		})
 	}
 	issuer.Mount(mux)
 	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm, Trust: svc, Observer: obs})
