@@ -1,6 +1,12 @@
 // Package e2e drives a real idpool server, over HTTP, with the real
 // aws-sdk-go-v2 Cognito Identity client. Nothing here reaches into the
 // server's internals: a test sees exactly what an SDK user sees.
+//
+// Its harness (Start, the client constructors, the error checks, Raw) is
+// the one every test that drives a server uses: test/strict starts its
+// strict servers with it, and the tests of built binaries (cmd/idpool,
+// test/replicas) and of idpooltest servers (test/browser) make their
+// clients and check their errors with it.
 package e2e
 
 import (
@@ -228,9 +234,9 @@ func (e *Env) PublicClient(region string) *cognitoidentity.Client {
 
 // NewCognito returns an SDK Cognito Identity client of the server at url,
 // for USEast1, that signs with creds (aws.AnonymousCredentials{} for
-// none), sends through hc (nil: the SDK's own client) and never
-// retries, so that every error,
-// throttling included, reaches the test; opts change its options.
+// none), sends through hc (nil: the SDK's own client) and never retries,
+// so that every error, throttling included, reaches the test; opts change
+// its options.
 func NewCognito(url string, hc Doer, creds aws.CredentialsProvider, opts ...func(*cognitoidentity.Options)) *cognitoidentity.Client {
 	o := cognitoidentity.Options{
 		Region:       USEast1,
