@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/idpool/idpool/internal/server"
 	"github.com/idpool/idpool/internal/store/postgres"
 	"github.com/idpool/idpool/internal/testpg"
+	"github.com/idpool/idpool/test/e2e"
 )
 
 // get serves one GET through h and returns the status and body.
@@ -53,24 +52,13 @@ func TestMetricsPlacement(t *testing.T) {
 }
 
 // syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+type syncBuffer struct{ e2e.SyncBuffer }
 
 // records are the JSON records logged with the message msg.
 func (s *syncBuffer) records(t *testing.T, msg string) []map[string]any {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []map[string]any
-	dec := json.NewDecoder(bytes.NewReader(s.b.Bytes()))
+	dec := json.NewDecoder(strings.NewReader(s.String()))
 	for {
 		var rec map[string]any
 		if err := dec.Decode(&rec); err == io.EOF {
