@@ -364,8 +364,9 @@ func TestSignatureRefusals(t *testing.T) {
 	}
 }
 
-// TestSessionCredentialsExpire: credentials idpool minted stop working
-// when they expire, for Cognito and for STS.
+// TestSessionCredentialsExpire: credentials idpool minted work only with
+// their own access key id, and stop working when they expire, for Cognito
+// and for STS.
 func TestSessionCredentialsExpire(t *testing.T) {
 	e := start(t, options{})
 	ctx := t.Context()
@@ -384,6 +385,20 @@ func TestSessionCredentialsExpire(t *testing.T) {
 	e2e.APIError(t, err, "AccessDeniedException", "User: "+arn+" is not authorized to perform: cognito-identity:ListIdentityPools on resource: arn:aws:cognito-identity:us-east-1:111111111111:identitypool/")
 	_, err = e.Cognito(static(aws.ToString(c.AccessKeyId), secretA, aws.ToString(c.SessionToken))).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
 	e2e.APIError(t, err, "InvalidSignatureException", mismatchText)
+
+	// A session token belongs to its own access key id: signed with the
+	// token's secret under the access key id of other credentials, the
+	// request is refused as an unknown token, by Cognito and by STS.
+	other, err := e.public().GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: guest.IdentityId})
+	must(t, err)
+	if aws.ToString(other.Credentials.AccessKeyId) == aws.ToString(c.AccessKeyId) {
+		t.Fatal("two credentials with one access key id")
+	}
+	swapped := static(aws.ToString(other.Credentials.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken))
+	_, err = e.Cognito(swapped).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})
+	e2e.APIError(t, err, "UnrecognizedClientException", invalidToken)
+	_, err = e.STSClient(swapped).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	e2e.STSError(t, err, "InvalidClientTokenId", invalidToken, http.StatusForbidden)
 
 	e.Clock.Advance(time.Hour)
 	_, err = e.Cognito(session).ListIdentityPools(ctx, &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(1)})

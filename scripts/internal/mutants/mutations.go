@@ -139,6 +139,36 @@ var mutations = []Mutation{
 		Packages: []string{"./internal/sigv4"},
 	},
 
+	// --- strict mode, end to end: only test/strict drives these paths ---
+	{
+		Name:     "strict: a signature scoped to another service accepted",
+		File:     "internal/auth/strict.go",
+		Old:      `if err := a.CheckScope("cognito-identity"); err != nil {`,
+		New:      `if err := a.CheckScope("cognito-identity"); false && err != nil {`,
+		Packages: []string{"./test/strict"},
+	},
+	{
+		Name:     "strict: a session token accepted with another access key id",
+		File:     "internal/auth/strict.go",
+		Old:      `if err != nil || sess.AccessKeyID != a.AccessKeyID {`,
+		New:      `if err != nil {`,
+		Packages: []string{"./test/strict"},
+	},
+	{
+		Name:     "strict: STS accepts a session token with another access key id",
+		File:     "internal/sts/sts.go",
+		Old:      `if err != nil || sess.AccessKeyID != a.AccessKeyID {`,
+		New:      `if err != nil {`,
+		Packages: []string{"./test/strict"},
+	},
+	{
+		Name:     "strict: expired temporary credentials accepted",
+		File:     "internal/auth/strict.go",
+		Old:      `if !now.Before(sess.Expiration) {`,
+		New:      `if false && !now.Before(sess.Expiration) {`,
+		Packages: []string{"./test/strict"},
+	},
+
 	// --- tokens ---
 	{
 		Name:     "tokens: expired tokens verify",
