@@ -155,18 +155,70 @@ var mutations = []Mutation{
 		Packages: []string{"./test/strict"},
 	},
 	{
-		Name:     "strict: STS accepts a session token with another access key id",
-		File:     "internal/sts/sts.go",
-		Old:      `if err != nil || sess.AccessKeyID != a.AccessKeyID {`,
-		New:      `if err != nil {`,
-		Packages: []string{"./test/strict"},
-	},
-	{
 		Name:     "strict: expired temporary credentials accepted",
 		File:     "internal/auth/strict.go",
 		Old:      `if !now.Before(sess.Expiration) {`,
 		New:      `if false && !now.Before(sess.Expiration) {`,
 		Packages: []string{"./test/strict"},
+	},
+
+	// --- logins, the console and role trust: what strict mode checks ---
+	{
+		Name:     "logins: a token issued to another client accepted",
+		File:     "internal/federation/federation.go",
+		Old:      `if !(anyClient && unlisted) && !slices.Contains(allowed, aud) {`,
+		New:      `if false && !(anyClient && unlisted) && !slices.Contains(allowed, aud) {`,
+		Packages: []string{"./internal/federation", "./test/strict"},
+	},
+	{
+		Name:     "logins: an expired token accepted",
+		File:     "internal/federation/verify.go",
+		Old:      `if !now.Before(expiry.Add(ClockSkew)) {`,
+		New:      `if false && !now.Before(expiry.Add(ClockSkew)) {`,
+		Packages: []string{"./internal/federation", "./test/strict"},
+	},
+	{
+		Name:     "console: a POST without the session's CSRF token accepted",
+		File:     "internal/console/session.go",
+		Old:      `if subtle.ConstantTimeCompare([]byte(got), []byte(ss.csrf)) != 1 {`,
+		New:      `if false && subtle.ConstantTimeCompare([]byte(got), []byte(ss.csrf)) != 1 {`,
+		Packages: []string{"./internal/console", "./test/browser"},
+	},
+	{
+		Name: "console: a POST from another site accepted",
+		File: "internal/console/session.go",
+		Old: `		if !sameOrigin(r) {
+			c.crossOrigin(w, r)
+			return
+		}
+		ss := c.sessions.get(cookieValue(r))`,
+		New:      `		ss := c.sessions.get(cookieValue(r))`,
+		Packages: []string{"./internal/console", "./test/browser"},
+	},
+	{
+		Name:     "console: a strict sign-in with a wrong secret accepted",
+		File:     "internal/console/session.go",
+		Old:      `if subtle.ConstantTimeCompare([]byte(secret), []byte(in.SecretAccessKey)) != 1 || !ok {`,
+		New:      `if secret == "" || !ok {`,
+		Packages: []string{"./internal/console", "./test/browser"},
+	},
+	{
+		Name: "trust: an explicit Deny of a trust policy ignored",
+		File: "internal/trust/eval.go",
+		Old: `		case ExplicitDeny:
+			return false, fmt.Sprintf("%s denies %s explicitly", by.label(), a)`,
+		New: `		case ExplicitDeny:
+			_ = by`,
+		Packages: []string{"./internal/trust", "./test/strict", "./test/e2e"},
+	},
+	{
+		Name: "trust: sts:TagSession not required of a tagged session",
+		File: "internal/trust/eval.go",
+		Old: `	if w.Tagged {
+		actions = append(actions, ActionTagSession)
+	}`,
+		New:      ``,
+		Packages: []string{"./internal/trust", "./test/strict", "./test/e2e"},
 	},
 
 	// --- tokens ---
