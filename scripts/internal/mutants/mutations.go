@@ -87,6 +87,27 @@ var mutations = []Mutation{
 		Packages: []string{"./test/e2e"},
 	},
 
+	{
+		Name:     "postgres: a write that changed links acknowledged before the replicas' caches expire",
+		File:     "internal/store/postgres/postgres.go",
+		Old:      `time.Sleep(s.cache.TTL())`,
+		New:      `_ = s.cache.TTL()`,
+		Packages: []string{"./test/replicas"},
+		Run:      "TestCachesStayExact",
+		Postgres: true,
+	},
+	{
+		Name: "postgres: a taken login reported as a failure, not as taken",
+		File: "internal/store/postgres/postgres.go",
+		Old: `		case "23505":
+			return store.ErrExists`,
+		New: `		case "23505-":
+			return store.ErrExists`,
+		Packages: []string{"./internal/store/postgres", "./test/replicas"},
+		Run:      "TestConformance|TestConcurrentGetIdOneIdentity",
+		Postgres: true,
+	},
+
 	// --- roles ---
 	{
 		Name:     "roles: a Contains rule matches only a prefix",
