@@ -288,6 +288,33 @@ var mutations = []Mutation{
 		Packages: []string{"./internal/trust", "./test/strict", "./test/e2e"},
 	},
 
+	// --- limits and the reset endpoint ---
+	{
+		Name: "rate limits: one bucket for all accounts",
+		File: "internal/ratelimit/ratelimit.go",
+		Old: `	if c.Signed {
+		k.account = c.Account
+	}`,
+		New:      ``,
+		Packages: []string{"./internal/ratelimit", "./test/strict"},
+	},
+	{
+		Name: "reset: an unsigned reset accepted in strict mode with --allow-reset on",
+		File: "internal/server/reset.go",
+		Old: `	_, err := s.strict.Authenticate(r, body, resetOperation)
+	return err`,
+		New: `	_ = body
+	return nil`,
+		Packages: []string{"./internal/server"},
+	},
+	{
+		Name:     "reset: allowed in strict mode without --allow-reset on",
+		File:     "internal/server/reset.go",
+		Old:      `	case s.resetPolicy != ResetOn:`,
+		New:      `	case false:`,
+		Packages: []string{"./internal/server"},
+	},
+
 	// --- tokens ---
 	{
 		Name:     "tokens: expired tokens verify",
