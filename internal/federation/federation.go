@@ -79,9 +79,6 @@ const (
 
 func notAuthorized(msg string) error { return apierr.New(apierr.NotAuthorized, msg) }
 
-// ClockSkew is the grace AWS allows on a token's expiry.
-const ClockSkew = 5 * time.Minute
-
 // Provider describes how a pool is configured for one Logins key.
 type Provider struct {
 	Kind Kind

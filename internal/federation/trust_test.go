@@ -9,6 +9,7 @@ import (
 
 	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/federation"
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 // TestTrustVerify checks that trust mode applies every check but the
@@ -24,7 +25,7 @@ func TestTrustVerify(t *testing.T) {
 	userPool := func(extra ...any) string {
 		return unsigned(t, rs, with(claims("https://"+f.userPoolKey, poolClient1, "user-1"), extra...))
 	}
-	expired := now.Add(-federation.ClockSkew - time.Second)
+	expired := now.Add(-tokens.ClockSkew - time.Second)
 	cases := []struct {
 		name     string
 		key      string

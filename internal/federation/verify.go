@@ -18,6 +18,7 @@ import (
 
 	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 // ProviderConfig tells verify mode how to check the tokens of one Logins
@@ -258,18 +259,18 @@ func readJWKS(path string) ([]crypto.PublicKey, error) {
 	return keys, nil
 }
 
-// checkTimes applies AWS's five minutes of clock skew to exp (required)
-// and nbf (optional).
+// checkTimes applies AWS's five minutes of clock skew (tokens.ClockSkew)
+// to exp (required) and nbf (optional).
 func checkTimes(claims map[string]any, now time.Time) error {
 	exp, ok := claims["exp"].(float64)
 	if !ok {
 		return notAuthorized("Invalid login token. Missing a required claim: exp")
 	}
-	expiry := time.Unix(int64(exp), 0)
-	if !now.Before(expiry.Add(ClockSkew)) {
+	expiry := tokens.ClaimTime(exp)
+	if tokens.Expired(expiry, now) {
 		return apierr.Errorf(apierr.NotAuthorized, expiredTemplate, expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	if nbf, ok := claims["nbf"].(float64); ok && now.Add(ClockSkew).Before(time.Unix(int64(nbf), 0)) {
+	if nbf, ok := claims["nbf"].(float64); ok && tokens.NotYetValid(tokens.ClaimTime(nbf), now) {
 		return notAuthorized("Invalid login token. Token is not valid yet.")
 	}
 	return nil

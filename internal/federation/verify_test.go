@@ -26,6 +26,7 @@ import (
 	"github.com/idpool/idpool/internal/apierr"
 	"github.com/idpool/idpool/internal/federation"
 	"github.com/idpool/idpool/internal/store"
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -317,7 +318,7 @@ func TestStrictVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired := now.Add(-federation.ClockSkew - time.Second)
+	expired := now.Add(-tokens.ClockSkew - time.Second)
 	cases := []struct {
 		name    string
 		key     string
@@ -341,7 +342,7 @@ func TestStrictVerify(t *testing.T) {
 			want: &want{kind: federation.OIDC, subject: "u"}},
 		{name: "oidc: expired within the five minutes of grace", key: f.oidcKey,
 			token: func() string {
-				return f.rsa.sign(t, with(claims(f.oidcIss, oidcClient, "u"), "exp", now.Add(-federation.ClockSkew+time.Second).Unix()))
+				return f.rsa.sign(t, with(claims(f.oidcIss, oidcClient, "u"), "exp", now.Add(-tokens.ClockSkew+time.Second).Unix()))
 			},
 			want: &want{kind: federation.OIDC, subject: "u"}},
 		{name: "oidc: valid from a second from now (the issuer's clock is ahead)", key: f.oidcKey,

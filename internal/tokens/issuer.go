@@ -171,7 +171,7 @@ func (i *Issuer) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, invalid("issuer " + wc.Iss + " is not " + i.url)
 	}
 	exp := time.Unix(wc.Exp, 0)
-	if !now.Before(exp) {
+	if Expired(exp, now) {
 		return nil, invalid("expired")
 	}
 	c := &Claims{

@@ -31,7 +31,7 @@ const (
 	// MaxTokenLifetime is the longest lifetime of a token (a developer
 	// token of TokenDuration 86400) plus the clock skew verifiers allow; a
 	// retired key stays published that long after it stops signing.
-	MaxTokenLifetime = 24*time.Hour + 5*time.Minute
+	MaxTokenLifetime = 24*time.Hour + ClockSkew
 	// rsaBits is the size of the RSA keys.
 	rsaBits = 2048
 )

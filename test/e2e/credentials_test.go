@@ -17,6 +17,7 @@ import (
 
 	"github.com/idpool/idpool/internal/server"
 	idpsts "github.com/idpool/idpool/internal/sts"
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 // Roles chosen by role-mapping rules. RuleNotEqual lives in another
@@ -297,14 +298,16 @@ func TestGetCredentialsDeveloperFlow(t *testing.T) {
 	t.Run("expired token", func(t *testing.T) {
 		short := w.developerToken(t, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{Logins: devLogin("flow-user"), TokenDuration: aws.Int64(60)})
 		exp := time.Unix(int64(payload(t, aws.ToString(short.Token))["exp"].(float64)), 0)
-		// Valid until its last second.
-		env.Clock.Set(exp.Add(-time.Second))
+		// Valid until the last second of AWS's five minutes of clock skew
+		// past exp.
+		env.Clock.Set(exp.Add(tokens.ClockSkew - time.Second))
 		if _, err := w.credentialsErr(t, id, map[string]string{cognitoKey: aws.ToString(short.Token)}, ""); err != nil {
-			t.Fatalf("GetCredentialsForIdentity a second before expiry: %v", err)
+			t.Fatalf("GetCredentialsForIdentity a second before the end of the grace: %v", err)
 		}
-		env.Clock.Set(exp)
+		now := exp.Add(tokens.ClockSkew)
+		env.Clock.Set(now)
 		_, err := w.credentialsErr(t, id, map[string]string{cognitoKey: aws.ToString(short.Token)}, "")
-		APIError(t, err, "NotAuthorizedException", expired(exp, exp))
+		APIError(t, err, "NotAuthorizedException", expired(exp, now))
 	})
 }
 

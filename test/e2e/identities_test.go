@@ -334,6 +334,9 @@ func TestGetIdRefusals(t *testing.T) {
 	w.getID(t, map[string]string{userPool1: userPoolToken(userPool1, "client_3", "u-azp", map[string]any{"azp": "client2"})})
 	// A token 5 minutes minus a second past its exp is still accepted.
 	w.getID(t, map[string]string{userPool1: userPoolToken(userPool1, "client1", "u-grace", map[string]any{"exp": atGrace.Add(time.Second).Unix()})})
+	// An exp past any real date is far in the future, not wrapped around
+	// into the past.
+	w.getID(t, map[string]string{userPool1: userPoolToken(userPool1, "client1", "u-far", map[string]any{"exp": 1e19})})
 }
 
 // TestGetIdOpaqueIDToken sends an opaque string where Google and Apple

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/idpool/idpool/internal/tokens"
 )
 
 // STS's texts.
@@ -188,10 +190,18 @@ func TestSTSAssumeRoleWithWebIdentity(t *testing.T) {
 	t.Run("expired token", func(t *testing.T) {
 		tok := aws.ToString(w.openID(t, guest, nil).Token)
 		exp := int64(payload(t, tok)["exp"].(float64))
-		env.Clock.Set(time.Unix(exp, 0).Add(time.Second))
+		// Accepted for AWS's five minutes of clock skew past exp.
+		env.Clock.Set(time.Unix(exp, 0).Add(tokens.ClockSkew - time.Second))
+		if _, err := anon.AssumeRoleWithWebIdentity(t.Context(), &sts.AssumeRoleWithWebIdentityInput{
+			RoleArn: aws.String(unauthRole), RoleSessionName: aws.String("web-session"), WebIdentityToken: aws.String(tok),
+		}); err != nil {
+			t.Fatalf("AssumeRoleWithWebIdentity within the grace after exp: %v", err)
+		}
+		now := time.Unix(exp, 0).Add(tokens.ClockSkew)
+		env.Clock.Set(now)
 		_, err := anon.AssumeRoleWithWebIdentity(t.Context(), &sts.AssumeRoleWithWebIdentityInput{
 			RoleArn: aws.String(unauthRole), RoleSessionName: aws.String("web-session"), WebIdentityToken: aws.String(tok),
 		})
-		STSError(t, err, "ExpiredTokenException", fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d", exp+1, exp), 400)
+		STSError(t, err, "ExpiredTokenException", fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d", now.Unix(), exp), 400)
 	})
 }
