@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -158,10 +159,16 @@ func (s *Server) requestID() string {
 	return u.String()
 }
 
-// preflight answers a CORS preflight on any path, as AWS does.
+// preflight answers a CORS preflight on any path, as AWS does: the method
+// asked for is allowed (POST for every API call); a preflight that names
+// none gets the API's methods.
 func preflight(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	if m := r.Header.Get("Access-Control-Request-Method"); isToken(m) {
+		hdr.Set("Access-Control-Allow-Methods", m)
+	} else {
+		hdr.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	}
 	if h := r.Header.Get("Access-Control-Request-Headers"); h != "" {
 		hdr.Set("Access-Control-Allow-Headers", h)
 	} else {
@@ -170,6 +177,21 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Access-Control-Max-Age", "172800")
 	hdr.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
+}
+
+// isToken reports whether s is an HTTP method name: 1 to 32 token
+// characters (RFC 9110).
+func isToken(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // statusRecorder remembers the status a handler sent.

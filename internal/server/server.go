@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"time"
 
 	"github.com/idpool/idpool/internal/auth"
@@ -261,15 +262,49 @@ func New(o Options) (*Server, error) {
 	stsHandler := sts.New(sts.Options{Minter: minter, Issuer: issuer, Clock: o.Clock, Logger: o.Logger, DefaultAccount: o.DefaultAccount, Keys: longTerm, Trust: svc, Observer: obs})
 	// Cognito Identity and STS share the port: an STS call is a form
 	// (awsQuery) request with an Action, Cognito's carry X-Amz-Target.
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	calls := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sts.IsSTS(r) {
 			stsHandler.ServeHTTP(w, r)
 			return
 		}
 		api.ServeHTTP(w, r)
-	}))
-	s.handler = s.middleware(mux)
+	})
+	mux.Handle("/", calls)
+	s.handler = s.middleware(uncleanPosts(mux, calls))
 	return s, nil
+}
+
+// uncleanPosts sends a POST whose path is not in clean form ("//",
+// "/base//", "/a/../b") to the API calls instead of the mux, which would
+// answer it with a redirect that SDKs do not follow for a POST. Calls are
+// routed on X-Amz-Target (or STS's Action), not on the path: an SDK given
+// an endpoint with a base path posts there. The console's and the reset
+// endpoint's paths are clean; their clients never send such a path.
+func uncleanPosts(mux *http.ServeMux, calls http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && cleanPath(r.URL.Path) != r.URL.Path {
+			calls.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is the form of a path that http.ServeMux serves without a
+// redirect: rooted, no "." or ".." elements, no repeated slashes, a
+// trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // register mounts the operations that are built.
