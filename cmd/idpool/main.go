@@ -302,6 +302,9 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) error {
 		attrs = append(attrs, "config", cfg.ConfigFile)
 	}
 	log.Info("idpool listening", attrs...)
+	// The start-up lines (the seed's, this one) are out before the first
+	// answer: whoever waits for /health then finds them.
+	lines.Flush()
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}

@@ -138,8 +138,14 @@ type process struct {
 	err    error // set when done is closed
 }
 
+// listeningLine is the last start-up line `idpool serve` logs: once it
+// has reached the test, every line before it has too (the server writes
+// them before it answers, and the pipe from its stderr keeps their order).
+var listeningLine = regexp.MustCompile(`msg="idpool listening" addr=(\S+)`)
+
 // startServe starts `idpool serve` on a free port and waits until /health
-// answers.
+// answers. A test that reads its start-up lines waits for listeningLine
+// too (it is not logged under --log-level warn).
 func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
@@ -154,10 +160,9 @@ func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
 // (over scheme: http or https).
 func startOnPortZero(t *testing.T, bin string, client *http.Client, scheme string, extra ...string) *process {
 	t.Helper()
-	listening := regexp.MustCompile(`msg="idpool listening" addr=(\S+)`)
 	p := start(t, bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, extra...)...)
-	p.waitLog(t, listening)
-	p.addr = listening.FindStringSubmatch(p.stderr.String())[1]
+	p.waitLog(t, listeningLine)
+	p.addr = listeningLine.FindStringSubmatch(p.stderr.String())[1]
 	p.waitHealthy(t, client, scheme)
 	return p
 }
@@ -323,7 +328,7 @@ func TestBinary(t *testing.T) {
 		const account = "123456789012" // --default-account, which non-numeric keys act for
 		srv := startServe(t, bin, dataDir, "--default-account", account, "--max-pools", "5")
 		// /health may answer before the copy of the log reaches stderr.
-		srv.waitLog(t, regexp.MustCompile(`msg="idpool listening"`))
+		srv.waitLog(t, listeningLine)
 
 		c := client(srv.addr)
 		in := &cognitoidentity.CreateIdentityPoolInput{

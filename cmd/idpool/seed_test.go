@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,6 +135,7 @@ func TestSeedBinary(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 
 	srv := startServe(t, bin, dataDir, "--seed", seedFile)
+	srv.waitLog(t, listeningLine) // every start-up line is in srv.stderr
 	if arn := guestRole(t, srv.addr, examplePool); arn != "arn:aws:sts::000000000000:assumed-role/Guest/CognitoIdentityCredentials" {
 		t.Errorf("the seeded pool's guest is %s", arn)
 	}
@@ -153,6 +153,7 @@ func TestSeedBinary(t *testing.T) {
 
 	// The same seed again: nothing changes, nothing is audited.
 	again := startServe(t, bin, dataDir, "--seed", seedFile)
+	again.waitLog(t, listeningLine)
 	if log := again.stderr.String(); strings.Contains(log, "msg=audit") || !strings.Contains(log, "created=0 updated=0 unchanged=1") {
 		t.Errorf("second start with the same seed:\n%s", log)
 	}
@@ -241,10 +242,9 @@ func TestMemoryStoreBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"HOME=" + filepath.Join(root, "home"), "XDG_DATA_HOME=" + filepath.Join(root, "xdg")}
-	listening := regexp.MustCompile(`msg="idpool listening" addr=(\S+)`)
 	p := startWith(t, bin, work, env, "serve", "--store", "memory", "--listen", "127.0.0.1:0", "--seed", seedFile)
-	p.waitLog(t, listening)
-	p.addr = listening.FindStringSubmatch(p.stderr.String())[1]
+	p.waitLog(t, listeningLine)
+	p.addr = listeningLine.FindStringSubmatch(p.stderr.String())[1]
 	p.waitHealthy(t, http.DefaultClient, "http")
 	if !strings.Contains(p.stderr.String(), "store=memory") {
 		t.Errorf("the start line does not name the memory store:\n%s", p.stderr)

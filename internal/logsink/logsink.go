@@ -37,6 +37,9 @@ type Writer struct {
 	spare  []byte    // the buffer being written, returned after
 	closed bool
 	waits  int // how many times Write waited for room (for the tests)
+	// queued and written count the bytes taken and those out: Flush
+	// waits for written to reach what was queued when it was called.
+	queued, written int64
 
 	kick chan struct{} // one pending wake-up at most
 	done chan struct{} // closed when the goroutine has stopped
@@ -64,6 +67,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return w.out.Write(p)
 	}
 	w.buf = append(w.buf, p...)
+	w.queued += int64(len(p))
 	// Sent under the lock, so that Close, which closes kick after it
 	// has set closed under the lock, never closes it under a sender.
 	select {
@@ -88,8 +92,20 @@ func (w *Writer) run() {
 		}
 		w.mu.Lock()
 		w.spare = b
+		w.written += int64(len(b))
 		w.room.Broadcast()
 		w.mu.Unlock()
+	}
+}
+
+// Flush returns once every line written before it is out: a server calls
+// it before it answers its first request, so that its start-up lines come
+// first.
+func (w *Writer) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for target := w.queued; w.written < target; {
+		w.room.Wait()
 	}
 }
 

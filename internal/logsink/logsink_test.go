@@ -144,3 +144,35 @@ func TestStuckDestinationHoldsWritersBack(t *testing.T) {
 		t.Fatalf("%d bytes arrived, want %d", got, want)
 	}
 }
+
+// Flush returns only once the lines written before it are out, even while
+// the destination is slow to take them.
+func TestFlushWaitsForEarlierLines(t *testing.T) {
+	out := &gate{open: make(chan struct{}), entered: make(chan struct{})}
+	w := New(out)
+	defer w.Close()
+	w.Flush() // nothing written yet: returns at once
+	w.Write([]byte("first\n"))
+	<-out.entered // the goroutine is stuck writing it
+	w.Write([]byte("second\n"))
+	flushed := make(chan struct{})
+	go func() {
+		w.Flush()
+		close(flushed)
+	}()
+	// Flush is waiting for the destination: it has taken neither line.
+	for i := 0; i < 1000; i++ {
+		select {
+		case <-flushed:
+			close(out.open) // lets the deferred Close finish
+			t.Fatalf("Flush returned before its lines were out (%q out)", out.String())
+		default:
+		}
+		runtime.Gosched()
+	}
+	close(out.open)
+	<-flushed
+	if got := out.String(); got != "first\nsecond\n" {
+		t.Fatalf("after Flush the destination holds %q", got)
+	}
+}
