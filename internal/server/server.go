@@ -275,16 +275,22 @@ func New(o Options) (*Server, error) {
 }
 
 // uncleanPosts sends a POST whose path is not in clean form ("//",
-// "/base//", "/a/../b") to the API calls instead of the mux, which would
-// answer it with a redirect that SDKs do not follow for a POST. Calls are
-// routed on X-Amz-Target (or STS's Action), not on the path: an SDK given
-// an endpoint with a base path posts there. The console's and the reset
-// endpoint's paths are clean; their clients never send such a path.
+// "/base//", "/a/../b") and whose clean form reaches the API calls
+// straight to them, instead of through the mux, which would answer it with
+// a redirect that SDKs do not follow for a POST. Calls are routed on
+// X-Amz-Target (or STS's Action), not on the path: an SDK given an
+// endpoint with a base path posts there. A path whose clean form is
+// another endpoint's (the reset endpoint's, the console's) keeps the
+// mux's redirect to it.
 func uncleanPosts(mux *http.ServeMux, calls http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && cleanPath(r.URL.Path) != r.URL.Path {
-			calls.ServeHTTP(w, r)
-			return
+		if p := r.URL.EscapedPath(); r.Method == http.MethodPost && cleanPath(p) != p {
+			clean := r.Clone(r.Context())
+			clean.URL.Path, clean.URL.RawPath = cleanPath(r.URL.Path), ""
+			if _, pattern := mux.Handler(clean); pattern == "/" {
+				calls.ServeHTTP(w, r)
+				return
+			}
 		}
 		mux.ServeHTTP(w, r)
 	})

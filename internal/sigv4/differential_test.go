@@ -660,9 +660,10 @@ func modern(name, method, uri string, sig string) vector {
 var dateHeader = []string{"Date:Mon, 09 Sep 2011 23:36:00 GMT"}
 
 // suiteVectors are the test-suite cases whose canonical requests follow the
-// rules every current SDK signs by: no dot-segment normalisation, header
-// values in the order sent (the 2011 cases that normalise paths, sort
-// header values or encode the path once are left out).
+// rules the SDKs sign by: the path as sent, header values in the order
+// sent (the 2011 cases that normalise paths, sort header values or encode
+// the path once are left out; normalizePathVectors has the 2015 suite's
+// normalized paths).
 var suiteVectors = []vector{
 	old("get-vanilla", "GET", "/", dateHeader, "", "date;host", "b27ccfbfa7df52a200ff74193ca6e32d4b48b8856fab7ebf1c595d0670a7e470"),
 	old("get-vanilla-empty-query-key", "GET", "/?foo=bar", dateHeader, "", "date;host", "56c054473fd260c13e4e7393eb203662195f5d4a1fada5314b8b52b23f985e9f"),
@@ -703,10 +704,44 @@ var suiteVectors = []vector{
 // empty segments dropped; aws-sdk-go-v2 signs it as sent ("//" signed as
 // "//", the last case). Both are accepted.
 var normalizePathVectors = []vector{
-	modern("get-slash (normalized)", "GET", "//", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+	modern("get-slash (normalized)", "GET", "//", vanilla2015),
 	modern("get-slashes (normalized)", "GET", "//example//", "9a624bd73a37c9a373b5312afbebe7a714a789de108f0bdfe846570885f57e84"),
 	modern("get-slash-pointless-dot (normalized)", "GET", "/./example", "ef75d96142cf21edca26f06005da7988e4f8dc83a165a80865db7089db637ec5"),
 	modern("get-slash (as sent)", "GET", "//", "c88bcd3d312d75078c0cd961d6deae3f4c754924b01669efcfcb439fd5e5b76e"),
+	// These three normalize to "/": their published signature is
+	// get-vanilla's.
+	modern("get-relative (normalized)", "GET", "/example/..", vanilla2015),
+	modern("get-relative-relative (normalized)", "GET", "/example1/example2/../..", vanilla2015),
+	modern("get-slash-dot-slash (normalized)", "GET", "/./", vanilla2015),
+}
+
+// vanilla2015 is the signature of the 2015 suite's get-vanilla: a GET of
+// "/".
+const vanilla2015 = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+
+// TestNormalizedPathIsNoWildcard: the normalized form stands for its own
+// path only. A signature over "/" is refused on any path whose segments
+// are not all empty, "." or resolved away by "..".
+func TestNormalizedPathIsNoWildcard(t *testing.T) {
+	for _, uri := range []string{"/x", "/x/", "//x", "/x/./", "/x/../y", "/..x", "/%2E%2E"} {
+		v := modern("a signature over / at "+uri, "GET", uri, vanilla2015)
+		if _, err := check(v.request(), nil, v.secret, v.service, v.at); !isKind(err, sigv4.Mismatch) {
+			t.Errorf("%s: %v, want Mismatch", v.name, err)
+		}
+	}
+	// A signature over /example/ is good for //example// and for
+	// /example/x/.., not for /example or /example/x.
+	slashes := "9a624bd73a37c9a373b5312afbebe7a714a789de108f0bdfe846570885f57e84" // get-slashes
+	for uri, ok := range map[string]bool{"//example//": true, "/example/x/../": true, "/example": false, "/example/x": false, "/other/": false} {
+		v := modern("a signature over /example/ at "+uri, "GET", uri, slashes)
+		_, err := check(v.request(), nil, v.secret, v.service, v.at)
+		if ok && err != nil {
+			t.Errorf("%s: %v", v.name, err)
+		}
+		if !ok && !isKind(err, sigv4.Mismatch) {
+			t.Errorf("%s: %v, want Mismatch", v.name, err)
+		}
+	}
 }
 
 func (v vector) request() *http.Request {
