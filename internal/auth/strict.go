@@ -159,12 +159,12 @@ func (s Strict) session(r *http.Request, body []byte, a *sigv4.Auth, op *model.O
 	if a.SecurityToken == "" || s.Minter == nil {
 		return apierr.New(apierr.UnrecognizedClient, msgUnrecognized)
 	}
-	sess, err := s.Minter.Open(a.SecurityToken)
-	if err != nil || sess.AccessKeyID != a.AccessKeyID {
-		return apierr.New(apierr.UnrecognizedClient, msgUnrecognized)
-	}
-	if !now.Before(sess.Expiration) {
+	sess, err := s.Minter.OpenFor(a.SecurityToken, a.AccessKeyID, now)
+	switch {
+	case errors.Is(err, sts.ErrExpiredSession):
 		return apierr.New(apierr.ExpiredToken, msgExpiredToken)
+	case err != nil:
+		return apierr.New(apierr.UnrecognizedClient, msgUnrecognized)
 	}
 	if err := a.Verify(r, body, sess.SecretAccessKey); err != nil {
 		return cognitoSigError(err)

@@ -99,7 +99,29 @@ func (m *Minter) Mint(s Session) (Credentials, error) {
 // this secret, or was altered.
 var ErrInvalidToken = errors.New("sts: invalid session token")
 
-// Open returns the session a token stands for. It does not check expiry.
+// ErrExpiredSession means a session token's credentials have expired.
+var ErrExpiredSession = errors.New("sts: session expired")
+
+// OpenFor returns the session of a request made with temporary
+// credentials: the token must be one a server holding this secret minted,
+// for the access key id the request was signed under, and unexpired at
+// now. It is the one rule for both APIs (Cognito's strict mode and STS);
+// each words the refusal its own way: ErrInvalidToken for a token that is
+// not this key id's, ErrExpiredSession for one past its expiration. The
+// caller then checks the signature with the session's secret.
+func (m *Minter) OpenFor(token, accessKeyID string, now time.Time) (*Session, error) {
+	s, err := m.Open(token)
+	if err != nil || s.AccessKeyID != accessKeyID {
+		return nil, ErrInvalidToken
+	}
+	if !now.Before(s.Expiration) {
+		return nil, ErrExpiredSession
+	}
+	return s, nil
+}
+
+// Open returns the session a token stands for. It does not check expiry
+// or the access key id (OpenFor does).
 func (m *Minter) Open(token string) (*Session, error) {
 	sealed, err := base64.StdEncoding.DecodeString(token)
 	if err != nil {

@@ -396,12 +396,12 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (*Session, string, 
 		return nil, "", sigError(err)
 	}
 	if a.SecurityToken != "" {
-		sess, err := h.minter.Open(a.SecurityToken)
-		if err != nil || sess.AccessKeyID != a.AccessKeyID {
-			return nil, "", errInvalidClientToken
-		}
-		if !h.now().Before(sess.Expiration) {
+		sess, err := h.minter.OpenFor(a.SecurityToken, a.AccessKeyID, h.now())
+		switch {
+		case errors.Is(err, ErrExpiredSession):
 			return nil, "", errExpiredToken
+		case err != nil:
+			return nil, "", errInvalidClientToken
 		}
 		if err := a.Verify(r, body, sess.SecretAccessKey); err != nil {
 			return nil, "", sigError(err)

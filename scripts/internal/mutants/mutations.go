@@ -216,16 +216,23 @@ var mutations = []Mutation{
 	},
 	{
 		Name:     "strict: a session token accepted with another access key id",
-		File:     "internal/auth/strict.go",
-		Old:      `if err != nil || sess.AccessKeyID != a.AccessKeyID {`,
+		File:     "internal/sts/credentials.go",
+		Old:      `if err != nil || s.AccessKeyID != accessKeyID {`,
 		New:      `if err != nil {`,
 		Packages: []string{"./test/strict"},
 	},
 	{
 		Name:     "strict: expired temporary credentials accepted",
+		File:     "internal/sts/credentials.go",
+		Old:      `if !now.Before(s.Expiration) {`,
+		New:      `if false && !now.Before(s.Expiration) {`,
+		Packages: []string{"./test/strict"},
+	},
+	{
+		Name:     "strict: an expired session worded as an unknown token",
 		File:     "internal/auth/strict.go",
-		Old:      `if !now.Before(sess.Expiration) {`,
-		New:      `if false && !now.Before(sess.Expiration) {`,
+		Old:      `case errors.Is(err, sts.ErrExpiredSession):`,
+		New:      `case false:`,
 		Packages: []string{"./test/strict"},
 	},
 
@@ -418,16 +425,23 @@ var mutations = []Mutation{
 	// --- STS and sealing ---
 	{
 		Name:     "sts: expired session credentials accepted",
-		File:     "internal/sts/sts.go",
-		Old:      `if !h.now().Before(sess.Expiration) {`,
-		New:      `if false && !h.now().Before(sess.Expiration) {`,
+		File:     "internal/sts/credentials.go",
+		Old:      `if !now.Before(s.Expiration) {`,
+		New:      `if false && !now.Before(s.Expiration) {`,
 		Packages: []string{"./internal/sts"},
 	},
 	{
 		Name:     "sts: session tokens opened without checking the access key they belong to",
-		File:     "internal/sts/sts.go",
-		Old:      `if err != nil || sess.AccessKeyID != a.AccessKeyID {`,
+		File:     "internal/sts/credentials.go",
+		Old:      `if err != nil || s.AccessKeyID != accessKeyID {`,
 		New:      `if err != nil {`,
+		Packages: []string{"./internal/sts"},
+	},
+	{
+		Name:     "sts: an expired session worded as an invalid token",
+		File:     "internal/sts/sts.go",
+		Old:      `case errors.Is(err, ErrExpiredSession):`,
+		New:      `case false:`,
 		Packages: []string{"./internal/sts"},
 	},
 	{
