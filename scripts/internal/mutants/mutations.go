@@ -382,8 +382,8 @@ var mutations = []Mutation{
 	{
 		Name:     "tokens: expired tokens verify",
 		File:     "internal/tokens/issuer.go",
-		Old:      `if !now.Before(exp) {`,
-		New:      `if false && !now.Before(exp) {`,
+		Old:      `if Expired(exp, now) {`,
+		New:      `if false && Expired(exp, now) {`,
 		Packages: []string{"./internal/tokens"},
 	},
 	{
