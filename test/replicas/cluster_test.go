@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -287,35 +287,31 @@ func (c *cluster) output(t *testing.T, args ...string) string {
 	return stdout.String()
 }
 
-// startReplica starts one replica on a free port and waits for /health.
-// A port taken between choosing it and binding it is retried.
+// startReplica starts one replica on a port the kernel picks (it reads
+// the port from the replica's start-up line) and waits for /health. A port
+// chosen beforehand could be taken by another test's server before the
+// replica bound it, and that server would then answer for it.
 func (c *cluster) startReplica(name string) (*replica, error) {
-	var last error
-	for range 3 {
-		r, err := c.spawn(name)
-		if err != nil {
-			return nil, err
-		}
-		err = c.waitHealthy(r)
-		if err == nil {
-			return r, nil
-		}
-		last = err
-		r.stop()
-		if !strings.Contains(r.log.String(), "address already in use") {
-			break
-		}
-	}
-	return nil, last
-}
-
-func (c *cluster) spawn(name string) (*replica, error) {
-	addr, err := freeAddr()
+	r, err := c.spawn(name)
 	if err != nil {
 		return nil, err
 	}
-	r := &replica{name: name, url: "http://" + addr, log: &e2e.SyncBuffer{}, exited: make(chan struct{})}
-	r.cmd = exec.Command(c.bin, append([]string{"serve", "--listen", addr, "--store", c.dsn, "--issuer", issuer, "--log-level", "warn"}, c.args...)...)
+	if err := c.waitListening(r); err != nil {
+		r.stop()
+		return nil, err
+	}
+	if err := c.waitHealthy(r); err != nil {
+		r.stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (c *cluster) spawn(name string) (*replica, error) {
+	r := &replica{name: name, log: &e2e.SyncBuffer{}, exited: make(chan struct{})}
+	// Start-up and audit lines only: the access log would hold a line per
+	// request of the load tests.
+	r.cmd = exec.Command(c.bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--store", c.dsn, "--issuer", issuer, "--access-log", "off"}, c.args...)...)
 	r.cmd.Env = c.env
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	if err := r.cmd.Start(); err != nil {
@@ -328,14 +324,28 @@ func (c *cluster) spawn(name string) (*replica, error) {
 	return r, nil
 }
 
-// freeAddr returns a loopback address with a port nothing listens on now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// listeningLine is the replica's start-up line that names the address it
+// bound.
+var listeningLine = regexp.MustCompile(`msg="idpool listening" addr=(\S+)`)
+
+// waitListening waits for the replica's start-up line and takes its URL
+// from it.
+func (c *cluster) waitListening(r *replica) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if m := listeningLine.FindStringSubmatch(r.log.String()); m != nil {
+			r.url = "http://" + m[1]
+			return nil
+		}
+		select {
+		case <-r.exited:
+			return fmt.Errorf("%s exited before it listened: %v\n%s", r.name, r.err, r.log.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not log its address within %s\n%s", r.name, startTimeout, r.log.String())
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // waitHealthy polls the replica's /health until it answers 200, it exits,
