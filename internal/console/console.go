@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/json"
@@ -50,6 +51,9 @@ type Options struct {
 	// API returns the server's whole handler: Try it asks STS who its
 	// credentials are through it, as a client would.
 	API func() http.Handler
+	// ActsFor, when set, is told the account of each request made in a
+	// session (the server puts it on the request's access log line).
+	ActsFor func(ctx context.Context, account string)
 }
 
 // Console is the web console's handler.

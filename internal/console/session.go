@@ -183,8 +183,19 @@ func (c *Console) guard(next func(http.ResponseWriter, *http.Request)) http.Hand
 			writeStatus(w, apierr.New(codeCSRF, "The request has no valid CSRF token: reload the console."), http.StatusForbidden)
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, ss)))
+		next(w, r.WithContext(c.actingAs(r.Context(), ss)))
 	})
+}
+
+// actingAs is the context of a request made in session ss: the session in
+// it, the caller its key and account (what an audit line names), and the
+// account told to the server for the access log.
+func (c *Console) actingAs(ctx context.Context, ss *session) context.Context {
+	ctx = caller.With(context.WithValue(ctx, sessionKey{}, ss), caller.Info{AccessKeyID: ss.accessKeyID, Account: ss.account})
+	if c.o.ActsFor != nil {
+		c.o.ActsFor(ctx, ss.account)
+	}
+	return ctx
 }
 
 // readGuard admits a GET with a live session (a GET changes nothing, and
@@ -196,7 +207,7 @@ func (c *Console) readGuard(next func(http.ResponseWriter, *http.Request)) http.
 			c.fail(w, r, apierr.New(codeNoSesion, "Sign in to the console first."))
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, ss)))
+		next(w, r.WithContext(c.actingAs(r.Context(), ss)))
 	})
 }
 

@@ -164,3 +164,47 @@ func TestPostgresPoolMetrics(t *testing.T) {
 		t.Errorf("SQLite group commits counted over PostgreSQL:\n%s", grepLines(body, "idpool_sqlite"))
 	}
 }
+
+// TestConsoleRotationNamesWhoDidIt: a rotation made in a console session
+// is audited with the session's account and the request's id, and its
+// access line names the account too.
+func TestConsoleRotationNamesWhoDidIt(t *testing.T) {
+	var log syncBuffer
+	s := newServerWith(t, server.Options{Clock: func() time.Time { return wireClock }, Logger: slog.New(slog.NewJSONHandler(&log, nil)),
+		AccessLog: true, DefaultAccount: "123456789012"})
+	send := func(method, path string, cookie *http.Cookie, csrf string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "http://idpool.test"+path, strings.NewReader("{}"))
+		if cookie != nil {
+			r.AddCookie(cookie)
+		}
+		if csrf != "" {
+			r.Header.Set("X-Idpool-Csrf", csrf)
+		}
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		return w
+	}
+	w := send(http.MethodGet, "/console/api/session", nil, "")
+	var sess struct{ Csrf string }
+	if err := json.Unmarshal(w.Body.Bytes(), &sess); err != nil || sess.Csrf == "" || len(w.Result().Cookies()) == 0 {
+		t.Fatalf("session: %d %s", w.Code, w.Body)
+	}
+	w = send(http.MethodPost, "/console/api/keys/rotate", w.Result().Cookies()[0], sess.Csrf)
+	if w.Code != http.StatusOK {
+		t.Fatalf("rotate: %d %s", w.Code, w.Body)
+	}
+	id := w.Header().Get("X-Amzn-Requestid")
+	audits := log.records(t, "audit")
+	if len(audits) != 1 || audits[0]["action"] != "signing_key.rotate" || audits[0]["account"] != "123456789012" || audits[0]["request_id"] != id {
+		t.Errorf("audit lines %v: want one signing_key.rotate with account 123456789012 and request_id %s", audits, id)
+	}
+	var access []map[string]any
+	for _, rec := range log.records(t, "request") {
+		if rec["path"] == "/console/api/keys/rotate" {
+			access = append(access, rec)
+		}
+	}
+	if len(access) != 1 || access[0]["account"] != "123456789012" || access[0]["request_id"] != id {
+		t.Errorf("access lines of the rotation %v: want account 123456789012, request_id %s", access, id)
+	}
+}

@@ -248,7 +248,7 @@ func New(o Options) (*Server, error) {
 			WrapAuthenticator: func(a awsjson.Authenticator) awsjson.Authenticator { return authenticator{next: a} },
 			DefaultAccount:    o.DefaultAccount, DefaultRegion: o.DefaultRegion,
 			Ring: ring, Issuer: issuer, Activity: s.activity, Clock: o.Clock, Rand: o.Rand,
-			API: func() http.Handler { return s.handler },
+			API: func() http.Handler { return s.handler }, ActsFor: obs.ActsFor,
 		})
 		s.console.Mount(mux)
 	} else {

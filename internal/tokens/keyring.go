@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idpool/idpool/internal/caller"
+	"github.com/idpool/idpool/internal/reqinfo"
 	"github.com/idpool/idpool/internal/seal"
 	"github.com/idpool/idpool/internal/store"
 )
@@ -223,15 +225,22 @@ func (r *KeyRing) Rotate(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// The audit line of the rotation: key ids only (public, they are in
-	// the JWKS), never key material. Signing keys belong to the server,
-	// not to an account.
-	r.log.LogAttrs(ctx, slog.LevelInfo, "audit",
+	// the JWKS), never key material. Signing keys belong to the server;
+	// the account is who rotated them (a console session's), "" from the
+	// command line, which has no request id either.
+	attrs := []slog.Attr{
 		slog.String("action", "signing_key.rotate"),
-		slog.String("account", ""),
+		slog.String("account", caller.From(ctx).Account),
+	}
+	if id := reqinfo.RequestID(ctx); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
+	}
+	attrs = append(attrs,
 		slog.String("key_id", newID),
 		slog.Any("retired_key_ids", retired),
 		slog.Any("deleted_key_ids", deleted),
 	)
+	r.log.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
 	return newID, r.Refresh(ctx)
 }
 
