@@ -237,9 +237,24 @@ func (s *Store) PoolStats() PoolStats {
 }
 
 // Close closes the connection pool.
+//
+// pgx waits up to 15 seconds for the database to answer each
+// connection's goodbye, and a database that has stalled never answers:
+// a server stopping would hang that long. Close waits at most the store's
+// timeout, then leaves the connections to end with the process; every
+// acknowledged write is committed already.
 func (s *Store) Close() error {
-	s.pool.Close()
-	return nil
+	done := make(chan struct{})
+	go func() {
+		s.pool.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(s.timeout):
+		return fmt.Errorf("postgres: the database did not answer within %s while its connections closed; leaving them", s.timeout)
+	}
 }
 
 // maxAttempts bounds the retries of a transaction that keeps losing
