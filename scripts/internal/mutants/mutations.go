@@ -69,6 +69,13 @@ var mutations = []Mutation{
 		Run:      "TestConformance",
 	},
 	{
+		Name:     "postgres: Close waits for a stalled database as long as pgx does",
+		File:     "internal/store/postgres/postgres.go",
+		Old:      `case <-time.After(s.timeout):`,
+		New:      `case <-time.After(time.Hour):`,
+		Packages: []string{"./internal/store/postgres"},
+	},
+	{
 		Name:     "postgres: the identity page cursor repeats the last row",
 		File:     "internal/store/postgres/identities.go",
 		Old:      `where = append(where, "(created_ns, id) > ($2, $3)")`,
