@@ -219,7 +219,7 @@ func TestSeedRefusedBeforeAnythingIsCreated(t *testing.T) {
 		}
 		return ""
 	}, &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "idpool: seed file: open "+filepath.Join(dir, "missing.yaml")) {
+	if code != 1 || !strings.Contains(stderr.String(), "idpool: IDPOOL_SEED \""+filepath.Join(dir, "missing.yaml")+"\" (environment): no such file") {
 		t.Errorf("IDPOOL_SEED naming no file: exit %d\n%s", code, stderr.String())
 	}
 }

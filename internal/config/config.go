@@ -386,6 +386,16 @@ func (r *raw) validate(getenv func(string) string) (*Config, []error) {
 			bad(r.tlsCert, "with %s: %w", r.tlsKey, err)
 		}
 	}
+	// The files other settings name are read later, by the parts that use
+	// them; whether they can be read is checked now, where it is known
+	// which flag, variable or line named them.
+	for _, v := range []value{r.seed, r.secretFile, r.credentialsFile, r.providersFile, r.rolesFile} {
+		if v.text != "" {
+			if err := readable(v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	return c, errs
 }
 

@@ -239,6 +239,10 @@ func TestValues(t *testing.T) {
 	dir := t.TempDir()
 	cert1, key1 := writeCert(t, dir, "one")
 	cert2, _ := writeCert(t, dir, "two")
+	seedFile := filepath.Join(dir, "seed.yaml")
+	if err := os.WriteFile(seedFile, []byte("pools: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -264,7 +268,16 @@ func TestValues(t *testing.T) {
 		{name: "store password hidden", args: []string{"--store", "mysql://u:hunter2@h/db"}, errs: []string{`--store "mysql://u:xxxxx@h/db" (flag): must be sqlite, memory or a postgres:// URL`}},
 		{name: "memory store", args: []string{"--store", "memory"}, ok: func(c *Config) bool { return c.Memory() && c.Store == "memory" }},
 		{name: "sqlite is not memory", ok: func(c *Config) bool { return !c.Memory() }},
-		{name: "seed file", env: map[string]string{"IDPOOL_SEED": "seed.yaml"}, ok: func(c *Config) bool { return c.Seed == "seed.yaml" }},
+		{name: "seed file", env: map[string]string{"IDPOOL_SEED": seedFile}, ok: func(c *Config) bool { return c.Seed == seedFile }},
+		{name: "seed file that does not exist", env: map[string]string{"IDPOOL_SEED": "/nonexistent/seed.yaml"},
+			errs: []string{`IDPOOL_SEED "/nonexistent/seed.yaml" (environment): no such file`}},
+		{name: "roles file that is a directory", args: []string{"--roles-file", dir}, errs: []string{`--roles-file "` + dir + `" (flag): is a directory, not a file`}},
+		{name: "providers file that does not exist", args: []string{"--providers-file", "/nonexistent/providers.json"},
+			errs: []string{`--providers-file "/nonexistent/providers.json" (flag): no such file`}},
+		{name: "secret file that does not exist", args: []string{"--secret-file", "/nonexistent/secret"},
+			errs: []string{`--secret-file "/nonexistent/secret" (flag): no such file`}},
+		{name: "credentials file that does not exist", args: []string{"--auth", "strict", "--credentials-file", "/nonexistent/keys"},
+			errs: []string{`--credentials-file "/nonexistent/keys" (flag): no such file`}},
 		{name: "reset auto by default", ok: func(c *Config) bool { return c.AllowReset == "auto" }},
 		{name: "reset on", args: []string{"--allow-reset", "true"}, ok: func(c *Config) bool { return c.AllowReset == "on" }},
 		{name: "reset off", env: map[string]string{"IDPOOL_ALLOW_RESET": "off"}, ok: func(c *Config) bool { return c.AllowReset == "off" }},

@@ -50,6 +50,24 @@ func readFile(src value, known map[string]bool) (map[string]fileValue, []error) 
 	return parseFile(path, data, known)
 }
 
+// readable checks that the file a setting names can be read, so that a
+// missing or unreadable one is refused at start naming the setting and
+// where its value came from.
+func readable(v value) error {
+	f, err := os.Open(v.text)
+	if errors.Is(err, fs.ErrNotExist) {
+		return v.errorf("no such file")
+	}
+	if err != nil {
+		return v.errorf("%w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return v.errorf("is a directory, not a file")
+	}
+	return nil
+}
+
 // parseFile is readFile on the file's contents.
 func parseFile(path string, data []byte, known map[string]bool) (map[string]fileValue, []error) {
 	at := func(line int, format string, a ...any) error {

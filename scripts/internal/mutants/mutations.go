@@ -69,6 +69,13 @@ var mutations = []Mutation{
 		Run:      "TestConformance",
 	},
 	{
+		Name:     "config: a missing file setting found only when it is opened, without its source",
+		File:     "internal/config/config.go",
+		Old:      `if err := readable(v); err != nil {`,
+		New:      `if err := readable(v); false && err != nil {`,
+		Packages: []string{"./internal/config"},
+	},
+	{
 		Name:     "postgres: Close waits for a stalled database as long as pgx does",
 		File:     "internal/store/postgres/postgres.go",
 		Old:      `case <-time.After(s.timeout):`,
