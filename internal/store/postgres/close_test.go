@@ -103,26 +103,34 @@ func (p *stallingProxy) copy(dst io.WriteCloser, src io.ReadCloser) {
 
 func (p *stallingProxy) stall() { p.once.Do(func() { close(p.stalled) }) }
 
-// TestCloseBoundedWhenTheDatabaseStalls: after a call timed out on a
-// stalled database, pgx waits 15 s for it to answer before the
-// connection is closed; Close gives up after the store's timeout and says
-// so.
-func TestCloseBoundedWhenTheDatabaseStalls(t *testing.T) {
+// openThroughProxy opens a store over a stalling proxy and makes one call
+// through it while the database still answers.
+func openThroughProxy(t *testing.T, timeout time.Duration) (*stallingProxy, *postgres.Store) {
+	t.Helper()
 	proxy, dsn := startStallingProxy(t, testpg.Schema(t, testpg.DSN(t)))
-	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Timeout: 200 * time.Millisecond})
+	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.CountPools(context.Background(), "123456789012", "us-east-1"); err != nil {
 		t.Fatal(err)
 	}
+	return proxy, s
+}
+
+// TestCloseBoundedWhenTheDatabaseStalls: after a call timed out on a
+// stalled database, pgx waits 15 s for it to answer before the
+// connection is closed; Close gives up after the store's timeout and says
+// so.
+func TestCloseBoundedWhenTheDatabaseStalls(t *testing.T) {
+	proxy, s := openThroughProxy(t, 200*time.Millisecond)
 	proxy.stall()
 	// A call that times out leaves its connection to pgx to close, and
 	// pgx asks the database to cancel the query: neither is answered.
 	if _, err := s.CountPools(context.Background(), "123456789012", "us-east-1"); err == nil {
 		t.Fatal("a call on a stalled database succeeded")
 	}
-	err = s.Close()
+	err := s.Close()
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 200ms") {
 		t.Fatalf("Close with the database stalled: %v, want an error saying it gave up after the store's timeout", err)
 	}
@@ -130,14 +138,7 @@ func TestCloseBoundedWhenTheDatabaseStalls(t *testing.T) {
 
 // TestCloseAnswered: with the database answering, Close closes cleanly.
 func TestCloseAnswered(t *testing.T) {
-	_, dsn := startStallingProxy(t, testpg.Schema(t, testpg.DSN(t)))
-	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CountPools(context.Background(), "123456789012", "us-east-1"); err != nil {
-		t.Fatal(err)
-	}
+	_, s := openThroughProxy(t, 2*time.Second)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
