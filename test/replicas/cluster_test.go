@@ -331,46 +331,44 @@ var listeningLine = regexp.MustCompile(`msg="idpool listening" addr=(\S+)`)
 // waitListening waits for the replica's start-up line and takes its URL
 // from it.
 func (c *cluster) waitListening(r *replica) error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		if m := listeningLine.FindStringSubmatch(r.log.String()); m != nil {
+	return r.waitUntil("logged its address", func() bool {
+		m := listeningLine.FindStringSubmatch(r.log.String())
+		if m != nil {
 			r.url = "http://" + m[1]
-			return nil
 		}
+		return m != nil
+	})
+}
+
+// waitHealthy polls the replica's /health until it answers 200.
+func (c *cluster) waitHealthy(r *replica) error {
+	probe := &http.Client{Timeout: time.Second}
+	return r.waitUntil("answered /health", func() bool {
+		resp, err := probe.Get(r.url + "/health")
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// waitUntil polls done every 20 ms until it holds, the replica exits, or
+// startTimeout passes; what says what was awaited.
+func (r *replica) waitUntil(what string, done func() bool) error {
+	deadline := time.Now().Add(startTimeout)
+	for !done() {
 		select {
 		case <-r.exited:
-			return fmt.Errorf("%s exited before it listened: %v\n%s", r.name, r.err, r.log.String())
+			return fmt.Errorf("%s exited before it %s: %v\n%s", r.name, what, r.err, r.log.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not log its address within %s\n%s", r.name, startTimeout, r.log.String())
+			return fmt.Errorf("%s had not %s after %s\n%s", r.name, what, startTimeout, r.log.String())
 		}
 	}
-}
-
-// waitHealthy polls the replica's /health until it answers 200, it exits,
-// or startTimeout passes.
-func (c *cluster) waitHealthy(r *replica) error {
-	deadline := time.Now().Add(startTimeout)
-	probe := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := probe.Get(r.url + "/health")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-r.exited:
-			return fmt.Errorf("%s exited before it was healthy: %v\n%s", r.name, r.err, r.log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not healthy after %s\n%s", r.name, startTimeout, r.log.String())
-		}
-	}
+	return nil
 }
 
 // stop stops every replica; one that exited on its own (not killed by the
