@@ -175,9 +175,9 @@ func (s *Service) verifyCognitoToken(ctx context.Context, p *store.Pool, ident *
 	c, err := s.issuer.Verify(ctx, token)
 	if err != nil {
 		if raw, ok := federation.ParseJWT(token); ok {
-			if exp, ok := raw["exp"].(float64); ok && tokens.Expired(tokens.ClaimTime(exp), s.now()) {
+			if exp, ok := tokens.ClaimTime(raw, "exp"); ok && tokens.Expired(exp, s.now()) {
 				return nil, apierr.Errorf(apierr.NotAuthorized, "Invalid login token. Token expired: %s >= %s",
-					tokens.ClaimTime(exp).UTC().Format(time.RFC3339), s.now().UTC().Format(time.RFC3339))
+					exp.UTC().Format(time.RFC3339), s.now().UTC().Format(time.RFC3339))
 			}
 		}
 		// Choice: one text for every other defect (bad signature, unknown

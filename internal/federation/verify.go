@@ -262,15 +262,14 @@ func readJWKS(path string) ([]crypto.PublicKey, error) {
 // checkTimes applies AWS's five minutes of clock skew (tokens.ClockSkew)
 // to exp (required) and nbf (optional).
 func checkTimes(claims map[string]any, now time.Time) error {
-	exp, ok := claims["exp"].(float64)
+	expiry, ok := tokens.ClaimTime(claims, "exp")
 	if !ok {
 		return notAuthorized("Invalid login token. Missing a required claim: exp")
 	}
-	expiry := tokens.ClaimTime(exp)
 	if tokens.Expired(expiry, now) {
 		return apierr.Errorf(apierr.NotAuthorized, expiredTemplate, expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	if nbf, ok := claims["nbf"].(float64); ok && tokens.NotYetValid(tokens.ClaimTime(nbf), now) {
+	if nbf, ok := tokens.ClaimTime(claims, "nbf"); ok && tokens.NotYetValid(nbf, now) {
 		return notAuthorized("Invalid login token. Token is not valid yet.")
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path"
 	"time"
 
 	"github.com/idpool/idpool/internal/auth"
@@ -270,47 +269,29 @@ func New(o Options) (*Server, error) {
 		api.ServeHTTP(w, r)
 	})
 	mux.Handle("/", calls)
-	s.handler = s.middleware(uncleanPosts(mux, calls))
+	s.handler = s.middleware(postsToCalls(mux, calls))
 	return s, nil
 }
 
-// uncleanPosts sends a POST whose path is not in clean form ("//",
-// "/base//", "/a/../b") and whose clean form reaches the API calls
-// straight to them, instead of through the mux, which would answer it with
-// a redirect that SDKs do not follow for a POST. Calls are routed on
-// X-Amz-Target (or STS's Action), not on the path: an SDK given an
-// endpoint with a base path posts there. A path whose clean form is
-// another endpoint's (the reset endpoint's, the console's) keeps the
-// mux's redirect to it.
-func uncleanPosts(mux *http.ServeMux, calls http.Handler) http.Handler {
+// postsToCalls sends a POST whose path leads to the API calls (the
+// catch-all pattern, once the path is cleaned) straight to them. Through
+// the mux, a path in unclean form ("//", "/base//", "/a/../b") would get
+// a redirect, which SDKs do not follow for a POST; calls are routed on
+// X-Amz-Target (or STS's Action), not on the path. A POST whose clean
+// path is another endpoint's (the reset endpoint's, the console's) goes
+// through the mux, its redirect included.
+func postsToCalls(mux *http.ServeMux, calls http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.EscapedPath(); r.Method == http.MethodPost && cleanPath(p) != p {
-			clean := r.Clone(r.Context())
-			clean.URL.Path, clean.URL.RawPath = cleanPath(r.URL.Path), ""
-			if _, pattern := mux.Handler(clean); pattern == "/" {
+		if r.Method == http.MethodPost {
+			// For a path in unclean form, the pattern is the one its
+			// clean form matches.
+			if _, pattern := mux.Handler(r); pattern == "/" {
 				calls.ServeHTTP(w, r)
 				return
 			}
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// cleanPath is the form of a path that http.ServeMux serves without a
-// redirect: rooted, no "." or ".." elements, no repeated slashes, a
-// trailing slash kept.
-func cleanPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if p[0] != '/' {
-		p = "/" + p
-	}
-	np := path.Clean(p)
-	if p[len(p)-1] == '/' && np != "/" {
-		np += "/"
-	}
-	return np
 }
 
 // register mounts the operations that are built.

@@ -320,9 +320,9 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values) (
 	}
 	c, err := h.issuer.Verify(ctx, token)
 	if err != nil {
-		if exp, ok := claims["exp"].(float64); ok && tokens.Expired(tokens.ClaimTime(exp), h.now()) {
+		if exp, ok := tokens.ClaimTime(claims, "exp"); ok && tokens.Expired(exp, h.now()) {
 			return nil, sender(http.StatusBadRequest, "ExpiredTokenException", "Token expired: current date/time %d must be before the expiration date/time %d",
-				h.now().Unix(), tokens.ClaimTime(exp).Unix())
+				h.now().Unix(), exp.Unix())
 		}
 		return nil, sender(http.StatusBadRequest, "InvalidIdentityToken", "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.")
 	}

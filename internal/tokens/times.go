@@ -24,11 +24,21 @@ func NotYetValid(nbf, now time.Time) bool { return now.Add(ClockSkew).Before(nbf
 // past any real date, and exactly representable as a float64.
 const maxClaimSeconds = 1 << 53
 
-// ClaimTime is a NumericDate claim (seconds since 1970, as encoding/json
+// ClaimTime is the NumericDate claim name (exp, nbf) of a token's decoded
+// claims as a time; ok is false when the claim is absent or not a number.
+func ClaimTime(claims map[string]any, name string) (t time.Time, ok bool) {
+	sec, ok := claims[name].(float64)
+	if !ok {
+		return time.Time{}, false
+	}
+	return secondsTime(sec), true
+}
+
+// secondsTime is a NumericDate (seconds since 1970, as encoding/json
 // decodes a number into an interface) as a time. A value beyond any real
 // date is held at a bound instead of overflowing int64, which would wrap a
 // far-future expiry around into the past.
-func ClaimTime(sec float64) time.Time {
+func secondsTime(sec float64) time.Time {
 	switch {
 	case math.IsNaN(sec):
 		sec = 0

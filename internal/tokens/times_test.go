@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func TestClaimTime(t *testing.T) {
+func TestSecondsTime(t *testing.T) {
 	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name    string
@@ -23,12 +23,18 @@ func TestClaimTime(t *testing.T) {
 		{"far before 1970", -1e19, true},
 		{"not a number", math.NaN(), true},
 	} {
-		if got := Expired(ClaimTime(tc.sec), now); got != tc.expired {
+		if got := Expired(secondsTime(tc.sec), now); got != tc.expired {
 			t.Errorf("%s (%g): expired %v, want %v", tc.name, tc.sec, got, tc.expired)
 		}
 	}
-	if got := ClaimTime(1e19); !got.After(now.AddDate(1000, 0, 0)) {
-		t.Errorf("ClaimTime(1e19) = %v, want far in the future", got)
+	if got := secondsTime(1e19); !got.After(now.AddDate(1000, 0, 0)) {
+		t.Errorf("secondsTime(1e19) = %v, want far in the future", got)
+	}
+	if _, ok := ClaimTime(map[string]any{"exp": "soon"}, "exp"); ok {
+		t.Errorf("a string exp read as a time")
+	}
+	if got, ok := ClaimTime(map[string]any{"exp": 1e19}, "exp"); !ok || !got.After(now) {
+		t.Errorf("ClaimTime of exp 1e19 = %v, %v", got, ok)
 	}
 }
 

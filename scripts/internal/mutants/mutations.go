@@ -303,15 +303,15 @@ var mutations = []Mutation{
 	{
 		Name:     "server: a POST on a path in unclean form redirected",
 		File:     "internal/server/server.go",
-		Old:      `if _, pattern := mux.Handler(clean); pattern == "/" {`,
-		New:      `if _, pattern := mux.Handler(clean); false && pattern == "/" {`,
+		Old:      `if _, pattern := mux.Handler(r); pattern == "/" {`,
+		New:      `if _, pattern := mux.Handler(r); false && pattern == "/" {`,
 		Packages: []string{"./internal/server"},
 	},
 	{
 		Name:     "server: a POST on an unclean path of another endpoint sent to the API",
 		File:     "internal/server/server.go",
-		Old:      `if _, pattern := mux.Handler(clean); pattern == "/" {`,
-		New:      `if _, pattern := mux.Handler(clean); pattern != "" {`,
+		Old:      `if _, pattern := mux.Handler(r); pattern == "/" {`,
+		New:      `if _, pattern := mux.Handler(r); pattern != "" {`,
 		Packages: []string{"./internal/server"},
 	},
 	{
